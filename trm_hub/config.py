@@ -1,0 +1,88 @@
+"""Model and training configuration schemas (pydantic; importing this never imports torch)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelConfig(Strict):
+    """The TRM network: sizes, token mixer, recursion depth, halting, output head."""
+
+    vocab_size: int
+    seq_len: int
+    hidden_size: int = 128
+    num_heads: int = 4
+    expansion: float = 4.0
+    layers: int = 2
+    mixer: Literal["attention", "mlp", "conv"] = "attention"
+    pos_encodings: Literal["rope", "learned", "none"] = "rope"
+    grid: tuple[int, int] | None = None
+    puzzle_emb_ndim: int = 0
+    num_puzzle_identifiers: int = 1
+    puzzle_emb_len: int = 0
+    T: int = 3
+    n: int = 6
+    halt_max_steps: int = 16
+    halt_exploration_prob: float = 0.1
+    rms_norm_eps: float = 1e-5
+    rope_theta: float = 10000.0
+    head: Literal["tokens", "regression"] = "tokens"
+    out_dim: int = 1
+
+    @model_validator(mode="after")
+    def _check(self) -> "ModelConfig":
+        if self.mixer == "conv":
+            if self.grid is None or self.grid[0] * self.grid[1] != self.seq_len:
+                raise ValueError("mixer 'conv' needs grid=(rows, cols) with rows*cols == seq_len")
+        if self.mixer == "attention" and self.hidden_size % self.num_heads:
+            raise ValueError("hidden_size must be a multiple of num_heads")
+        return self
+
+    @property
+    def prefix_len(self) -> int:
+        """Positions taken by the puzzle embedding before the tokens."""
+        if self.puzzle_emb_ndim == 0:
+            return 0
+        if self.puzzle_emb_len:
+            return self.puzzle_emb_len
+        return -(-self.puzzle_emb_ndim // self.hidden_size)
+
+
+class TrainConfig(Strict):
+    """One training run. Plugins subclass it to add a `data` section and presets."""
+
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    default_preset: ClassVar[str] = "cpu"
+
+    model: ModelConfig
+    steps: int = 1000
+    batch_size: int = 64
+    lr: float = 1e-3
+    lr_min_ratio: float = 1.0
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    puzzle_emb_lr: float | None = None
+    puzzle_emb_weight_decay: float = 0.1
+    grad_clip: float | None = 1.0
+    loss: Literal["stablemax", "softmax"] = "softmax"
+    q_loss_weight: float = 0.5
+    ema: bool = True
+    ema_rate: float = 0.999
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    eval_every: int = 500
+    eval_samples: int = 1000
+    checkpoint_every: int = 500
+    log_every: int = 10
+    halt_threshold: float = 0.0
+    threads: int | None = None
+    out_dir: str | None = None
+    resume: bool = False
