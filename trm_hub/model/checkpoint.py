@@ -1,0 +1,58 @@
+"""Checkpoints: tensors in safetensors, config and metadata in JSON, both written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from trm_hub.config import ModelConfig
+from trm_hub.model.trm import TRM, resolve_device
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call write(tmp_path), then move the finished file into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(stem: Path, model: TRM, meta: dict[str, Any]) -> Path:
+    """Write stem.safetensors and stem.json; returns the .safetensors path."""
+    stem = Path(stem)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    meta = {**meta, "model": model.config.model_dump(mode="json")}
+    weights = stem.with_suffix(".safetensors")
+    atomic_write(weights, lambda tmp: save_file(tensors, tmp))
+    atomic_write(stem.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1) + "\n"))
+    return weights
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The JSON metadata beside a checkpoint."""
+    meta_path = Path(path).with_suffix(".json")
+    if not meta_path.exists():
+        raise FileNotFoundError(f"checkpoint metadata not found: {meta_path}")
+    return json.loads(meta_path.read_text())
+
+
+def load_checkpoint(path: Path | str, device: str | torch.device = "cpu") -> tuple[TRM, dict[str, Any]]:
+    """Load a checkpoint written by save_checkpoint (safetensors only, never pickle)."""
+    path = Path(path).with_suffix(".safetensors")
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    meta = read_meta(path)
+    model = TRM(ModelConfig.model_validate(meta["model"]))
+    model.load_state_dict(load_file(path, device="cpu"))
+    return model.to(resolve_device(device)).eval(), meta

@@ -1,0 +1,142 @@
+"""The TRM's building blocks: RMSNorm, SwiGLU, the three token mixers, the post-norm block."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trm_hub.config import ModelConfig
+
+
+def rms_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """Parameter-free RMSNorm over the last axis, computed in float32."""
+    xf = x.float()
+    xf = xf * torch.rsqrt(xf.square().mean(-1, keepdim=True) + eps)
+    return xf.to(x.dtype)
+
+
+def trunc_normal_(t: torch.Tensor, std: float) -> torch.Tensor:
+    """Truncated normal init at +-2 std."""
+    with torch.no_grad():
+        return nn.init.trunc_normal_(t, std=std, a=-2 * std, b=2 * std)
+
+
+class Linear(nn.Linear):
+    """nn.Linear with LeCun truncated-normal init."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = False):
+        super().__init__(in_features, out_features, bias=bias)
+
+    def reset_parameters(self) -> None:
+        trunc_normal_(self.weight, 1.0 / math.sqrt(self.in_features))
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+
+def swiglu_width(width: int, expansion: float) -> int:
+    inner = round(expansion * width * 2 / 3)
+    return -(-inner // 256) * 256
+
+
+class SwiGLU(nn.Module):
+    """down(silu(gate) * up) with a fused gate/up projection."""
+
+    def __init__(self, width: int, expansion: float):
+        super().__init__()
+        inner = swiglu_width(width, expansion)
+        self.gate_up_proj = Linear(width, 2 * inner)
+        self.down_proj = Linear(inner, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+        return self.down_proj(F.silu(gate) * up)
+
+
+def rotary_tables(length: int, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin tables [length, head_dim] for rotary position embedding."""
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    angles = torch.outer(torch.arange(length, dtype=torch.float32), inv_freq)
+    angles = torch.cat((angles, angles), dim=-1)
+    return angles.cos(), angles.sin()
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    a, b = x.chunk(2, dim=-1)
+    return torch.cat((-b, a), dim=-1)
+
+
+class Attention(nn.Module):
+    """Non-causal multi-head self-attention with optional rotary positions."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.heads = cfg.num_heads
+        self.head_dim = cfg.hidden_size // cfg.num_heads
+        self.qkv_proj = Linear(cfg.hidden_size, 3 * cfg.hidden_size)
+        self.o_proj = Linear(cfg.hidden_size, cfg.hidden_size)
+
+    def forward(self, h: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+        b, s, _ = h.shape
+        q, k, v = self.qkv_proj(h).view(b, s, 3, self.heads, self.head_dim).unbind(2)
+        if rope is not None:
+            cos, sin = (t.to(q.dtype)[:, None, :] for t in rope)
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        return self.o_proj(out.transpose(1, 2).reshape(b, s, -1))
+
+
+class SequenceMLP(SwiGLU):
+    """Mixes tokens with a SwiGLU over the sequence axis, normed over that axis (the `mlp_t` variant)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg.seq_len + cfg.prefix_len, cfg.expansion)
+        self.eps = cfg.rms_norm_eps
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        t = h.transpose(1, 2)
+        return rms_norm(t + super().forward(t), self.eps).transpose(1, 2)
+
+
+class GridConv(nn.Module):
+    """Mixes each grid cell with its 3x3 neighbourhood by a depthwise convolution."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        assert cfg.grid is not None
+        self.grid = cfg.grid
+        self.prefix = cfg.prefix_len
+        self.conv = nn.Conv2d(cfg.hidden_size, cfg.hidden_size, 3, padding=1, groups=cfg.hidden_size)
+        trunc_normal_(self.conv.weight, 1.0 / 3.0)
+        nn.init.zeros_(self.conv.bias)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        b, _, d = h.shape
+        cells = h[:, self.prefix:].transpose(1, 2).reshape(b, d, *self.grid)
+        mixed = self.conv(cells).flatten(2).transpose(1, 2)
+        if self.prefix:
+            mixed = torch.cat((torch.zeros_like(h[:, : self.prefix]), mixed), dim=1)
+        return mixed
+
+
+class Block(nn.Module):
+    """Post-norm block: token mixing, then a channel SwiGLU, each followed by RMSNorm."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.kind = cfg.mixer
+        self.eps = cfg.rms_norm_eps
+        self.mixer = {"attention": Attention, "mlp": SequenceMLP, "conv": GridConv}[cfg.mixer](cfg)
+        self.mlp = SwiGLU(cfg.hidden_size, cfg.expansion)
+
+    def forward(self, h: torch.Tensor, rope=None) -> torch.Tensor:
+        if self.kind == "attention":
+            h = rms_norm(h + self.mixer(h, rope), self.eps)
+        elif self.kind == "mlp":
+            h = self.mixer(h)
+        else:
+            h = rms_norm(h + self.mixer(h), self.eps)
+        return rms_norm(h + self.mlp(h), self.eps)

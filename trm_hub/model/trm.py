@@ -1,0 +1,179 @@
+"""The Tiny Recursive Model: one small network refining an answer y and a latent z."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from trm_hub.config import ModelConfig
+from trm_hub.model.layers import Block, Linear, rotary_tables, trunc_normal_
+
+
+@dataclass
+class State:
+    """The carried recursion state: answer y and latent z, [B, prefix + seq_len, hidden]."""
+
+    y: torch.Tensor
+    z: torch.Tensor
+
+    def __getitem__(self, index) -> "State":
+        return State(self.y[index], self.z[index])
+
+    def detach(self) -> "State":
+        return State(self.y.detach(), self.z.detach())
+
+
+@dataclass
+class Inference:
+    """Result of `TRM.infer`: outputs per example, supervision steps used, last q_halt logit."""
+
+    outputs: torch.Tensor
+    steps: torch.Tensor
+    q_halt: torch.Tensor
+
+
+class TRM(nn.Module):
+    """Embedding, a 2-block network shared across the recursion, and output/halting heads."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = cfg = config
+        d = cfg.hidden_size
+        self.prefix = cfg.prefix_len
+        self.embed_scale = math.sqrt(d)
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, d)
+        trunc_normal_(self.embed_tokens.weight, 1.0 / self.embed_scale)
+        self.puzzle_emb = None
+        if cfg.puzzle_emb_ndim:
+            self.puzzle_emb = nn.Embedding(cfg.num_puzzle_identifiers, cfg.puzzle_emb_ndim)
+            nn.init.zeros_(self.puzzle_emb.weight)
+        length = cfg.seq_len + self.prefix
+        self.embed_pos = None
+        if cfg.pos_encodings == "learned":
+            self.embed_pos = nn.Embedding(length, d)
+            trunc_normal_(self.embed_pos.weight, 1.0 / self.embed_scale)
+        if cfg.pos_encodings == "rope" and cfg.mixer == "attention":
+            cos, sin = rotary_tables(length, d // cfg.num_heads, cfg.rope_theta)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
+        if cfg.head == "tokens":
+            self.lm_head = Linear(d, cfg.vocab_size)
+        else:
+            self.value_head = Linear(d, cfg.out_dim, bias=True)
+        self.q_head = Linear(d, 2, bias=True)
+        nn.init.zeros_(self.q_head.weight)
+        nn.init.constant_(self.q_head.bias, -5.0)
+        self.register_buffer("y_init", trunc_normal_(torch.empty(d), 1.0))
+        self.register_buffer("z_init", trunc_normal_(torch.empty(d), 1.0))
+
+    def embed(self, inputs: torch.Tensor, puzzle_ids: torch.Tensor | None) -> torch.Tensor:
+        """x: token embeddings with the puzzle-embedding prefix, scaled by sqrt(hidden)."""
+        x = self.embed_tokens(inputs.long())
+        if self.puzzle_emb is not None:
+            if puzzle_ids is None:
+                puzzle_ids = torch.zeros(inputs.shape[0], dtype=torch.long, device=inputs.device)
+            p = self.puzzle_emb(puzzle_ids.long())
+            p = nn.functional.pad(p, (0, self.prefix * x.shape[-1] - p.shape[-1]))
+            x = torch.cat((p.view(-1, self.prefix, x.shape[-1]).to(x.dtype), x), dim=1)
+        if self.embed_pos is not None:
+            x = 0.707106781 * (x + self.embed_pos.weight.to(x.dtype))
+        return self.embed_scale * x
+
+    def net(self, h: torch.Tensor, injection: torch.Tensor) -> torch.Tensor:
+        """The one network: add the injection, then run the blocks."""
+        rope = (self.rope_cos, self.rope_sin) if hasattr(self, "rope_cos") else None
+        h = h + injection
+        for block in self.blocks:
+            h = block(h, rope)
+        return h
+
+    def recurse(self, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One round: n latent updates from (x, y, z), then one answer update from (y, z)."""
+        for _ in range(self.config.n):
+            z = self.net(z, y + x)
+        y = self.net(y, z)
+        return y, z
+
+    def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> State:
+        shape = (batch_size, self.config.seq_len + self.prefix, self.config.hidden_size)
+        device = device or self.y_init.device
+        return State(self.y_init.to(device).expand(shape).clone(), self.z_init.to(device).expand(shape).clone())
+
+    def reset_state(self, state: State, mask: torch.Tensor) -> State:
+        """Rows where mask is True go back to the initial state."""
+        m = mask.view(-1, 1, 1)
+        return State(torch.where(m, self.y_init, state.y), torch.where(m, self.z_init, state.z))
+
+    def step(self, state: State, inputs: torch.Tensor, puzzle_ids: torch.Tensor | None = None):
+        """One supervision step: T rounds, all but the last without gradient.
+
+        Returns (detached new state, logits [B, L, V] or values [B, out_dim], q_halt logits [B]).
+        """
+        x = self.embed(inputs, puzzle_ids)
+        y, z = state.y, state.z
+        with torch.no_grad():
+            for _ in range(self.config.T - 1):
+                y, z = self.recurse(y, z, x)
+        y, z = self.recurse(y, z, x)
+        q_halt = self.q_head(y[:, 0]).float()[:, 0]
+        if self.config.head == "tokens":
+            outputs = self.lm_head(y[:, self.prefix:])
+        else:
+            outputs = self.value_head(y[:, self.prefix:].mean(dim=1)).float()
+        return State(y.detach(), z.detach()), outputs, q_halt
+
+    @torch.inference_mode()
+    def infer(
+        self,
+        inputs: torch.Tensor,
+        puzzle_ids: torch.Tensor | None = None,
+        *,
+        halt_threshold: float = 0.0,
+        max_steps: int | None = None,
+        adaptive: bool = True,
+    ) -> Inference:
+        """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
+
+        Halted examples leave the batch so the rest run faster.
+        """
+        max_steps = max_steps or self.config.halt_max_steps
+        b, device = inputs.shape[0], inputs.device
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+        outputs: torch.Tensor | None = None
+        steps = torch.full((b,), max_steps, dtype=torch.long, device=device)
+        q_final = torch.zeros(b, device=device)
+        active = torch.arange(b, device=device)
+        state = self.initial_state(b, device)
+        with autocast:
+            for k in range(max_steps):
+                ids = None if puzzle_ids is None else puzzle_ids[active]
+                state, out, q = self.step(state, inputs[active], ids)
+                out = out.argmax(-1) if self.config.head == "tokens" else out.float()
+                if outputs is None:
+                    outputs = torch.zeros((b, *out.shape[1:]), dtype=out.dtype, device=device)
+                done = (q > halt_threshold) if adaptive else torch.zeros_like(q, dtype=torch.bool)
+                if k == max_steps - 1:
+                    done = torch.ones_like(done)
+                finished = active[done]
+                outputs[finished] = out[done]
+                steps[finished] = k + 1
+                q_final[finished] = q[done].float()
+                if bool(done.all()):
+                    break
+                if bool(done.any()):
+                    keep = ~done
+                    active, state = active[keep], state[keep]
+        return Inference(outputs, steps, q_final)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' picks cuda when available, else cpu."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available")
+    return torch.device(device)
