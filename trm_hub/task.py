@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from trm_hub.config import TrainConfig
+
+if TYPE_CHECKING:
+    from trm_hub.registry import Registry
 
 
 class Problem(BaseModel):
@@ -85,6 +90,7 @@ class Task:
     Problem: ClassVar[type[Problem]] = Problem
     Solution: ClassVar[type[Solution]] = Solution
     recipe: ClassVar[type[TrainConfig]] = TrainConfig
+    solve_batch_size: ClassVar[int] = 256
 
     def parse(self, data: dict[str, Any]) -> Problem:
         """Validate raw JSON into this task's Problem (raises pydantic.ValidationError)."""
@@ -116,3 +122,60 @@ class Task:
 
     def describe(self) -> str:
         return self.description or (self.__doc__ or "").strip().splitlines()[0]
+
+    def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
+        """Load (once per file version and device) the checkpoint at `path` and check it is this task's."""
+        from trm_hub.model import load_checkpoint
+
+        stat = Path(path).stat()
+        key = (str(path), stat.st_mtime_ns, str(device))
+        cache: dict[tuple[str, int, str], tuple[Any, dict[str, Any]]] = self.__dict__.setdefault("_models", {})
+        if key not in cache:
+            model, meta = load_checkpoint(path, device=device)
+            owner = meta.get("task")
+            if owner is not None and owner != self.name:
+                raise ValueError(f"checkpoint {path} was trained for task '{owner}', not '{self.name}'")
+            cache[key] = (model, meta)
+        return cache[key]
+
+    def solve(
+        self, problems: Sequence[Problem], device: str = "auto", registry: "Registry | None" = None
+    ) -> list[Answer]:
+        """Batched answers: per model, verified weights -> encode -> `infer` -> decode -> verify."""
+        import torch
+
+        from trm_hub.model import resolve_device
+        from trm_hub.registry import Registry
+
+        registry = registry or Registry.load()
+        target = resolve_device(device)
+        groups: dict[str, list[int]] = {}
+        for index, problem in enumerate(problems):
+            groups.setdefault(self.model_name(problem), []).append(index)
+        answers: list[Answer | None] = [None] * len(problems)
+        for model_name, indices in groups.items():
+            model, meta = self.load_model(registry.weights_for(self.name, model_name), target)
+            threshold = float((meta.get("train") or {}).get("halt_threshold", 0.0))
+            seq_len = model.config.seq_len
+            for start in range(0, len(indices), self.solve_batch_size):
+                chunk = indices[start : start + self.solve_batch_size]
+                began = time.perf_counter()
+                encoded = [np.asarray(self.encode(problems[i]), dtype=np.int64) for i in chunk]
+                for i, tokens in zip(chunk, encoded):
+                    if tokens.shape != (seq_len,):
+                        raise ValueError(
+                            f"problem {i} encodes to {tokens.shape[0] if tokens.ndim == 1 else tokens.shape} "
+                            f"tokens but the '{model_name}' model takes {seq_len}"
+                        )
+                inputs = torch.as_tensor(np.stack(encoded), device=target)
+                result = model.infer(inputs, halt_threshold=threshold)
+                outputs = result.outputs.cpu().numpy()
+                steps = result.steps.cpu().tolist()
+                shared = (time.perf_counter() - began) / len(chunk)
+                for row, i in enumerate(chunk):
+                    own = time.perf_counter()
+                    solution = self.decode(problems[i], outputs[row])
+                    verified = self.verify(problems[i], solution)
+                    seconds = shared + time.perf_counter() - own
+                    answers[i] = Answer(self.name, solution, verified, int(steps[row]), seconds)
+        return [answer for answer in answers if answer is not None]

@@ -1,0 +1,354 @@
+"""The `trm-hub` command line: thin click commands that parse, call the core and print."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import click
+from pydantic import ValidationError
+
+from trm_hub.errors import HubError, format_validation_error, one_line
+
+DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
+NO_FIT = "no task fits"
+
+
+class CliError(click.ClickException):
+    """A one-line error with a chosen exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(one_line(message))
+        self.exit_code = exit_code
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the core's readable errors into one-line CLI errors."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except ValidationError as exc:
+        raise CliError(format_validation_error(exc)) from None
+    except HubError as exc:
+        raise CliError(str(exc)) from None
+
+
+class HubGroup(click.Group):
+    """The top-level group; plugin commands are added (once) when commands are first looked up."""
+
+    plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self.plugins_loaded:
+            return
+        self.plugins_loaded = True
+        from trm_hub.plugins import get_plugin_manager
+
+        with user_errors():
+            get_plugin_manager().hook.register_commands(cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not DEVICE.match(value):
+        raise click.BadParameter("use auto, cpu, cuda or cuda:N")
+    return value
+
+
+def _registry(path: str | None) -> Any:
+    from trm_hub.registry import Registry
+
+    return Registry.load(path)
+
+
+registry_option = click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="User registry overriding entries of the shipped one (default: $TRM_HUB_REGISTRY).",
+)
+device_option = click.option(
+    "--device", default="auto", show_default=True, callback=_device, help="auto, cpu, cuda or cuda:N."
+)
+jsonl_option = click.option("--jsonl", is_flag=True, help="Read the input as JSON Lines even if it is one line.")
+
+
+@click.group(cls=HubGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="trm-hub", prog_name="trm-hub")
+def cli() -> None:
+    """Answer structured reasoning problems with tiny recursive models.
+
+    A router picks the task plugin that owns a problem (JSON) and that plugin's
+    small TRM solves it. Set TRM_HUB_DEBUG=1 to see tracebacks.
+    """
+
+
+def _emit(results: Sequence[dict[str, Any]], jsonl: bool) -> None:
+    """Print results: JSONL prints every line (exit 1 if any failed); one problem fails as one line."""
+    if jsonl:
+        for result in results:
+            click.echo(json.dumps(result, ensure_ascii=False))
+        failed = sum(1 for result in results if result.get("error"))
+        if failed:
+            raise CliError(f"{failed} of {len(results)} problems got no answer (see their error lines)")
+        return
+    result = results[0]
+    if result.get("error"):
+        raise CliError(result["error"], exit_code=2 if result["error"].startswith(NO_FIT) else 1)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+def _read(problem: str, jsonl: bool) -> tuple[list[Any], bool]:
+    from trm_hub.pipeline import parse_problems, read_text
+
+    source = "stdin" if problem == "-" else problem
+    return parse_problems(read_text(problem), source, True if jsonl else None)
+
+
+@cli.command()
+@click.argument("problem", metavar="PROBLEM.json|-")
+@click.option("--dry-run", is_flag=True, help="Print only the routing decision; load no model.")
+@jsonl_option
+@device_option
+@registry_option
+def route(problem: str, dry_run: bool, jsonl: bool, device: str, registry_path: str | None) -> None:
+    """Route a problem to its task and solve it (JSON Lines in: one answer line per line)."""
+    from trm_hub.pipeline import route_items
+
+    with user_errors():
+        items, many = _read(problem, jsonl)
+        registry = None if dry_run else _registry(registry_path)
+        results = route_items(items, dry_run=dry_run, device=device, registry=registry)
+    _emit(results, many)
+
+
+@cli.command()
+@click.argument("task")
+@click.argument("problem", metavar="PROBLEM.json|-")
+@jsonl_option
+@device_option
+@registry_option
+def solve(task: str, problem: str, jsonl: bool, device: str, registry_path: str | None) -> None:
+    """Solve a problem with the named TASK, skipping the router (confidence is null)."""
+    from trm_hub.pipeline import solve_items
+
+    with user_errors():
+        items, many = _read(problem, jsonl)
+        results = solve_items(task, items, device=device, registry=_registry(registry_path))
+    _emit(results, many)
+
+
+def _task_for(name: str | None, command: str) -> Any:
+    """The task named by `plugin=` (a task name, or a plugin that registers exactly one task)."""
+    from trm_hub.plugins import collect_tasks
+
+    registered = collect_tasks()
+    if not name:
+        raise CliError(f"say which task: trm-hub {command} plugin=NAME (tasks: {', '.join(sorted(registered)) or 'none'})")
+    if name in registered:
+        return registered[name].task
+    owned = [entry.task for entry in registered.values() if entry.plugin == name]
+    if len(owned) == 1:
+        return owned[0]
+    if owned:
+        names = ", ".join(sorted(task.name for task in owned))
+        raise CliError(f"plugin '{name}' registers several tasks ({names}); name one with plugin=TASK")
+    raise CliError(f"unknown plugin or task '{name}' (tasks: {', '.join(sorted(registered)) or 'none'})")
+
+
+def _config(args: Sequence[str], command: str, extra: Sequence[str] = ()) -> tuple[Any, Any, dict[str, str]]:
+    """Parse `key=value` arguments into (task, validated recipe config, special keys)."""
+    from trm_hub.overrides import parse_overrides, pop_special, resolve_config
+
+    tree, raw = parse_overrides(args)
+    special = pop_special(tree, raw, ["plugin", "task", "preset", "model_name", *extra])
+    if "plugin" in special and "task" in special:
+        raise CliError("give plugin= or task=, not both")
+    task = _task_for(special.get("plugin") or special.get("task"), command)
+    cfg = resolve_config(task.recipe, tree, special.get("preset"), raw, context=f"{task.name} config")
+    return task, cfg, special
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _trainer(name: str) -> Any:
+    try:
+        import trm_hub.train as trainer
+    except ImportError as exc:
+        raise CliError(f"the trainer cannot be imported: {exc}") from None
+    function = getattr(trainer, name, None)
+    if function is None:
+        raise CliError(f"the trainer has no '{name}' function yet")
+    return function
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("overrides", nargs=-1, metavar="plugin=NAME [preset=P] [KEY=VALUE]...")
+@click.option("--print-config", is_flag=True, help="Print the resolved config and stop.")
+@click.option("--record", is_flag=True, help="Record the new checkpoint (sha256, metrics) in the registry.")
+@registry_option
+def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry_path: str | None) -> None:
+    """Train a task's model with its recipe: presets, then key=value overrides (nested a.b=v).
+
+    Values are JSON when they parse (numbers, true, [9, 9]), else text. Special keys:
+    plugin= (task or plugin name), preset=, model_name=. Run under torchrun for DDP.
+    """
+    with user_errors():
+        task, cfg, special = _config(overrides, "train")
+        if print_config:
+            _print_json({"task": task.name, "config": cfg.model_dump(mode="json")})
+            return
+        model_name = special.get("model_name")
+        stem = Path(_trainer("train")(task, cfg, model_name=model_name))
+        weights = stem.with_suffix(".safetensors")
+        summary: dict[str, Any] = {"task": task.name, "model_name": model_name or task.name, "checkpoint": str(weights)}
+        if record:
+            meta_path = stem.with_suffix(".json")
+            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+            registry = _registry(registry_path)
+            registry.record(task.name, model_name or task.name, weights, metrics=meta.get("metrics") or {})
+            summary["recorded_in"] = str(registry.write_path)
+        _print_json(summary)
+
+
+@cli.command(name="eval", context_settings={"ignore_unknown_options": True})
+@click.argument("overrides", nargs=-1, metavar="plugin=NAME [checkpoint=PATH] [KEY=VALUE]...")
+@click.option("--print-config", is_flag=True, help="Print the resolved config and stop.")
+@registry_option
+def eval_command(overrides: tuple[str, ...], print_config: bool, registry_path: str | None) -> None:
+    """Evaluate a checkpoint (default: the task's registered one) on the task's test split."""
+    with user_errors():
+        task, cfg, special = _config(overrides, "eval", extra=["checkpoint"])
+        if print_config:
+            _print_json({"task": task.name, "checkpoint": special.get("checkpoint"), "config": cfg.model_dump(mode="json")})
+            return
+        checkpoint = special.get("checkpoint")
+        if checkpoint is None:
+            path = _registry(registry_path).weights_for(task.name, special.get("model_name"))
+        else:
+            path = Path(checkpoint)
+            if not path.with_suffix(".safetensors").exists():
+                raise CliError(f"checkpoint {checkpoint} does not exist")
+        _print_json(_trainer("evaluate")(task, cfg, checkpoint=path))
+
+
+@cli.group()
+def router() -> None:
+    """Fit the router or report its accuracy and rejection."""
+
+
+@router.command("fit")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Where to store the fitted router.")
+def router_fit(out: str | None) -> None:
+    """Refit the router on every registered task's routing examples."""
+    from trm_hub import router as routing
+    from trm_hub.plugins import load_tasks
+
+    with user_errors():
+        path = out or getattr(routing, "DEFAULT_PATH", None)
+        result = routing.fit_router(load_tasks(), Path(path) if path else None)
+        _print_json({"router": str(result) if result is not None else str(path)})
+
+
+@router.command("eval")
+def router_eval() -> None:
+    """Report the router's accuracy per task and its rejection of out-of-scope problems."""
+    from trm_hub import router as routing
+    from trm_hub.plugins import load_tasks
+
+    with user_errors():
+        _print_json(routing.evaluate_router(load_tasks()))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins(as_json: bool) -> None:
+    """List installed plugins: name, package, version, hooks."""
+    from trm_hub.plugins import plugin_rows
+
+    with user_errors():
+        rows = plugin_rows()
+    if as_json:
+        _print_json(rows)
+        return
+    table = [
+        [
+            row["name"] + ("" if row["status"] == "ok" else " (failed)"),
+            row["distribution"] or row["module"] or "-",
+            row["version"] or "-",
+            ", ".join(row["hooks"]) or "-",
+        ]
+        for row in rows
+    ]
+    click.echo(_table(table, ["PLUGIN", "PACKAGE", "VERSION", "HOOKS"]))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@registry_option
+def tasks(as_json: bool, registry_path: str | None) -> None:
+    """List tasks: plugin, description, registered weights (present or missing)."""
+    from trm_hub.plugins import collect_tasks
+
+    with user_errors():
+        registered = collect_tasks()
+        registry = _registry(registry_path)
+        rows = [
+            {
+                "name": name,
+                "plugin": entry.plugin,
+                "description": entry.task.describe(),
+                "weights": [{key: model[key] for key in ("name", "present", "path")} for model in registry.status(name)],
+            }
+            for name, entry in sorted(registered.items())
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = [
+        [
+            row["name"],
+            row["plugin"],
+            ", ".join(f"{w['name']} ({'present' if w['present'] else 'missing'})" for w in row["weights"]) or "none",
+            row["description"],
+        ]
+        for row in rows
+    ]
+    click.echo(_table(table, ["TASK", "PLUGIN", "WEIGHTS", "DESCRIPTION"]))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: unexpected errors become one line unless TRM_HUB_DEBUG is set."""
+    from trm_hub.pipeline import debugging
+
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="trm-hub")
+    except Exception as exc:
+        if debugging():
+            raise
+        click.echo(f"Error: internal error: {one_line(f'{type(exc).__name__}: {exc}')} "
+                   "(set TRM_HUB_DEBUG=1 for the traceback)", err=True)
+        sys.exit(1)

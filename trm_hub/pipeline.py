@@ -1,0 +1,321 @@
+"""Answering problems: read JSON or JSONL, route, solve per task; one result per problem, in order."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from pydantic import ValidationError
+
+from trm_hub.errors import HubError, describe_error, format_validation_error, one_line
+from trm_hub.plugins import get_plugin_manager, load_tasks
+from trm_hub.registry import Registry
+from trm_hub.task import Task
+
+DEBUG_ENV = "TRM_HUB_DEBUG"
+
+
+class InputError(HubError):
+    """The input could not be read as a problem."""
+
+
+class UnknownTaskError(HubError):
+    """A task name that no plugin registered."""
+
+
+class NoTaskFits(HubError):
+    """The router found no task that accepts the problem."""
+
+
+@dataclass
+class LineError:
+    """A JSONL line that could not be read as a problem."""
+
+    message: str
+
+
+Item = dict[str, Any] | LineError
+
+
+def debugging() -> bool:
+    """Whether TRM_HUB_DEBUG asks for tracebacks instead of one-line errors."""
+    return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+
+
+def read_text(source: str) -> str:
+    """The text of a file, or of stdin for '-'."""
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        name = "stdin"
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise InputError(f"{source} is a folder, not a problem file")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"problem file {source} does not exist") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
+        name = source
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not UTF-8 text") from None
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _not_object(value: Any) -> str:
+    hint = " (put one problem per line, JSONL, to send many)" if isinstance(value, list) else ""
+    return f"a problem must be a JSON object, got {_kind(value)}{hint}"
+
+
+def parse_problems(text: str, source: str = "input", jsonl: bool | None = None) -> tuple[list[Item], bool]:
+    """Text -> (problems, is_jsonl). One JSON object, or JSON Lines where bad lines become LineError."""
+    if not text.strip():
+        raise InputError(f"{source} is empty")
+    if jsonl is None:
+        jsonl = source.endswith(".jsonl")
+    if not jsonl:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            first = text.strip().splitlines()[0]
+            if exc.msg == "Extra data" and _parses(first):
+                jsonl = True
+            else:
+                raise InputError(
+                    f"invalid JSON in {source}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+                ) from None
+        else:
+            if not isinstance(value, dict):
+                raise InputError(f"{source}: {_not_object(value)}")
+            return [value], False
+    items: list[Item] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            items.append(LineError(f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        items.append(value if isinstance(value, dict) else LineError(f"line {number}: {_not_object(value)}"))
+    return items, True
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def error_result(message: str) -> dict[str, Any]:
+    """The output object of a problem that got no answer."""
+    return {"task": None, "error": one_line(message)}
+
+
+def unknown_task_message(name: Any, tasks: dict[str, Task]) -> str:
+    """One line saying a task name is unknown and listing the known ones."""
+    known = ", ".join(sorted(tasks)) or "none installed"
+    return f"unknown task '{name}' (known tasks: {known})"
+
+
+def no_fit_message(decision: Any) -> str:
+    """One line saying no task fits, naming the closest tasks and their scores."""
+    scores = sorted((decision.scores or {}).items(), key=lambda item: -item[1])[:3]
+    closest = ", ".join(f"{name} ({score:.2f})" for name, score in scores) or "none"
+    reason = one_line(getattr(decision, "reason", "") or "")
+    text = f"no task fits this problem; closest tasks: {closest}"
+    return f"{text} [{reason}]" if reason and "closest" not in reason else text
+
+
+def strip_task_key(raw: dict[str, Any]) -> dict[str, Any]:
+    """The problem without the routing-only "task" key."""
+    return {key: value for key, value in raw.items() if key != "task"}
+
+
+def parse_for(task: Task, raw: dict[str, Any]) -> Any:
+    """Validate a raw problem with the task's schema; one-line HubError when it does not fit."""
+    try:
+        return task.parse(strip_task_key(raw))
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc, f"not a valid {task.name} problem")) from None
+
+
+def _failure(exc: Exception) -> str:
+    if debugging():
+        raise exc
+    return describe_error(exc)
+
+
+def answer_with(
+    task: Task,
+    problems: Sequence[dict[str, Any]],
+    confidences: Sequence[float | None] | None = None,
+    device: str = "auto",
+    registry: Registry | None = None,
+) -> list[dict[str, Any]]:
+    """Solve raw problems with one task; a result or an error object for each, in order."""
+    results: list[dict[str, Any] | None] = [None] * len(problems)
+    parsed: list[tuple[int, Any]] = []
+    for index, raw in enumerate(problems):
+        try:
+            parsed.append((index, parse_for(task, raw)))
+        except Exception as exc:
+            results[index] = error_result(_failure(exc))
+    if parsed:
+        registry = registry or Registry.load()
+        try:
+            answers = task.solve([problem for _, problem in parsed], device=device, registry=registry)
+            if len(answers) != len(parsed):
+                raise RuntimeError(f"task '{task.name}' returned {len(answers)} answers for {len(parsed)} problems")
+            solved = [(index, answer, None) for (index, _), answer in zip(parsed, answers)]
+        except HubError as exc:
+            solved = [(index, None, _failure(exc)) for index, _ in parsed]
+        except Exception as exc:
+            if len(parsed) == 1:
+                solved = [(parsed[0][0], None, _failure(exc))]
+            else:
+                solved = []
+                for index, problem in parsed:
+                    try:
+                        solved.append((index, task.solve([problem], device=device, registry=registry)[0], None))
+                    except Exception as one:
+                        solved.append((index, None, _failure(one)))
+        for index, answer, error in solved:
+            if answer is None:
+                results[index] = error_result(error or "no answer")
+                continue
+            if confidences is not None:
+                answer.confidence = confidences[index]
+            results[index] = answer.to_json()
+    return [result if result is not None else error_result("no answer") for result in results]
+
+
+def _decide(problems: list[dict[str, Any]], tasks: dict[str, Task], pm: Any) -> list[Any]:
+    """Router decisions for many problems at once; a failing batch is retried one by one."""
+    from trm_hub import router
+
+    try:
+        decisions = router.decide(problems, tasks, pm)
+        if len(decisions) == len(problems):
+            return list(decisions)
+    except Exception:
+        if debugging():
+            raise
+    found: list[Any] = []
+    for problem in problems:
+        try:
+            found.append(router.decide([problem], tasks, pm)[0])
+        except Exception as exc:
+            found.append(exc)
+    return found
+
+
+def route_items(
+    items: Sequence[Item],
+    *,
+    dry_run: bool = False,
+    device: str = "auto",
+    registry: Registry | None = None,
+    tasks: dict[str, Task] | None = None,
+) -> list[dict[str, Any]]:
+    """Route (and unless dry_run, solve) each item; one output object per item, in order."""
+    pm = get_plugin_manager()
+    tasks = load_tasks(pm) if tasks is None else tasks
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    pending: list[int] = []
+    for index, item in enumerate(items):
+        if isinstance(item, LineError):
+            results[index] = error_result(item.message)
+        elif "task" in item and item["task"] not in tasks:
+            results[index] = error_result(unknown_task_message(item["task"], tasks))
+        else:
+            pending.append(index)
+    if not pending:
+        return [result or error_result("no answer") for result in results]
+    decisions = _decide([items[i] for i in pending], tasks, pm)
+    by_task: dict[str, list[int]] = {}
+    for index, decision in zip(pending, decisions):
+        if isinstance(decision, Exception):
+            results[index] = error_result(_failure(decision))
+        elif decision.task is None:
+            results[index] = error_result(no_fit_message(decision))
+        elif dry_run:
+            results[index] = {
+                "task": decision.task,
+                "confidence": decision.confidence,
+                "scores": dict(decision.scores or {}),
+            }
+        else:
+            by_task.setdefault(decision.task, []).append(index)
+    confidence = dict(zip(pending, (getattr(d, "confidence", None) for d in decisions)))
+    for name, indices in by_task.items():
+        answered = answer_with(
+            tasks[name],
+            [items[i] for i in indices],  # type: ignore[misc]
+            [confidence[i] for i in indices],
+            device=device,
+            registry=registry,
+        )
+        for index, result in zip(indices, answered):
+            results[index] = result
+    return [result or error_result("no answer") for result in results]
+
+
+def solve_items(
+    task: str, items: Sequence[Item], *, device: str = "auto", registry: Registry | None = None
+) -> list[dict[str, Any]]:
+    """Solve each item with a named task, skipping the router; one output object per item."""
+    tasks = load_tasks()
+    if task not in tasks:
+        raise UnknownTaskError(unknown_task_message(task, tasks))
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    good = [index for index, item in enumerate(items) if isinstance(item, dict)]
+    for index, item in enumerate(items):
+        if isinstance(item, LineError):
+            results[index] = error_result(item.message)
+    answered = answer_with(tasks[task], [items[i] for i in good], None, device=device, registry=registry)  # type: ignore[misc]
+    for index, result in zip(good, answered):
+        results[index] = result
+    return [result or error_result("no answer") for result in results]
+
+
+def route(
+    problems: dict[str, Any] | Sequence[dict[str, Any]],
+    *,
+    dry_run: bool = False,
+    device: str = "auto",
+    registry: Registry | None = None,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """Route and solve one problem (dict) or many (list); the same objects `trm-hub route` prints."""
+    single = isinstance(problems, dict)
+    items = [problems] if single else list(problems)
+    results = route_items(items, dry_run=dry_run, device=device, registry=registry)  # type: ignore[arg-type]
+    return results[0] if single else results
+
+
+def solve(
+    task: str,
+    problems: dict[str, Any] | Sequence[dict[str, Any]],
+    *,
+    device: str = "auto",
+    registry: Registry | None = None,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """Solve one problem (dict) or many (list) with a named task, skipping the router."""
+    single = isinstance(problems, dict)
+    items = [problems] if single else list(problems)
+    results = solve_items(task, items, device=device, registry=registry)  # type: ignore[arg-type]
+    return results[0] if single else results
