@@ -1,0 +1,426 @@
+"""Tests of the Sudoku task plugin: formats, messages, solver, generator, augmentation, data."""
+
+from __future__ import annotations
+
+import json
+import random
+from importlib import resources
+
+import numpy as np
+import pluggy
+import pytest
+from pydantic import ValidationError
+
+from trm_hub import hookspecs
+from trm_hub_plugins import sudoku as sudoku_plugin
+from trm_hub_plugins.sudoku.augment import SudokuAugmenter, random_cell_maps
+from trm_hub_plugins.sudoku.data import build_dataset, held_out_set
+from trm_hub_plugins.sudoku.generator import BANDS, band_for, generate_items, generate_puzzle
+from trm_hub_plugins.sudoku.geometry import geometry
+from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SudokuConfig
+from trm_hub_plugins.sudoku.report import format_report, sudoku_report, valid_completions
+from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
+from trm_hub_plugins.sudoku.solver import count_solutions, effort, is_solution, solve
+from trm_hub_plugins.sudoku.task import SudokuTask
+from trm_hub_plugins.sudoku.tokens import to_tokens
+
+TASK = SudokuTask()
+
+HARD_9 = [
+    "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......",
+    "8..........36......7..9.2...5...7.......457.....1...3...1....68..85...1..9....4..",
+    "..53.....8......2..7..1.5..4....53...1..7...6..32...8..6.5....9..4....3......97..",
+]
+PUZZLE_9 = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
+SOLUTION_9 = "534678912672195348198342567859761423426853791713924856961537284287419635345286179"
+
+
+def cells(text: str) -> list[int]:
+    return [0 if c in "._0" else int(c) for c in text]
+
+
+def rows_of(flat: list[int], n: int) -> list[list[int]]:
+    return [flat[r * n : (r + 1) * n] for r in range(n)]
+
+
+def message(raw: dict) -> str:
+    with pytest.raises(ValidationError) as info:
+        SudokuProblem.model_validate(raw)
+    return str(info.value)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRM_HUB_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+# formats
+
+
+def test_every_format_parses_to_the_same_grid():
+    grid = rows_of(cells(PUZZLE_9), 9)
+    row_strings = [PUZZLE_9[r * 9 : (r + 1) * 9] for r in range(9)]
+    forms = [
+        {"puzzle": PUZZLE_9},
+        {"grid": PUZZLE_9.replace(".", "0")},
+        {"sudoku": PUZZLE_9.replace(".", "_")},
+        {"puzzle": "\n".join(row_strings)},
+        {"puzzle": row_strings},
+        {"grid": [" ".join(r) for r in row_strings]},
+        {"sudoku": grid},
+        {"puzzle": [[v or None for v in row] for row in grid]},
+        {"grid": [[str(v) if v else "." for v in row] for row in grid]},
+        {"task": "sudoku", "puzzle": PUZZLE_9},
+    ]
+    for raw in forms:
+        problem = TASK.parse(raw)
+        assert problem.grid == grid, raw
+        assert problem.n == 9 and problem.givens == 30
+
+
+@pytest.mark.parametrize("n", [4, 6, 9])
+def test_each_size_parses_with_its_box_shape(n):
+    solution = solve([0] * (n * n), n).solutions[0]
+    puzzle = [v if i % 3 else 0 for i, v in enumerate(solution)]
+    problem = TASK.parse({"puzzle": "".join(str(v) if v else "." for v in puzzle)})
+    assert problem.n == n
+    assert problem.box == {4: (2, 2), 6: (2, 3), 9: (3, 3)}[n]
+    assert TASK.model_name(problem) == f"sudoku-{n}x{n}"
+
+
+def test_normalised_problem_round_trips_through_json():
+    problem = TASK.parse({"puzzle": PUZZLE_9})
+    again = TASK.parse(json.loads(problem.model_dump_json(exclude_none=True)))
+    assert again == problem
+
+
+# bad input messages
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"puzzle": PUZZLE_9[:80]}, "expected 81 cells for a 9x9 sudoku, got 80"),
+        ({"puzzle": "1234"}, "expected 16 cells for a 4x4 sudoku, got 4"),
+        ({"puzzle": [PUZZLE_9[r * 9 : r * 9 + 9] for r in range(8)]}, "expected 4, 6 or 9 rows, got 8"),
+        (
+            {"puzzle": [PUZZLE_9[r * 9 : r * 9 + 9] if r != 2 else "53..7..." for r in range(9)]},
+            "row 3 has 8 cells, expected 9",
+        ),
+        ({"grid": [[0] * 9] * 8 + [[0] * 8]}, "row 9 has 8 values, expected 9"),
+        ({"puzzle": "5" + "." * 11 + "x" + "." * 68}, "symbol 'x' at row 2, column 4 is not a digit 1-9 or a blank"),
+        ({"puzzle": "..5............."}, "symbol '5' at row 1, column 3 is not a digit 1-4 or a blank"),
+        ({"grid": [[0, 0, 0, 7], [0] * 4, [0] * 4, [0] * 4]}, "value 7 at row 1, column 4 is not a digit 1-4"),
+        ({"grid": [[0, True, 0, 0], [0] * 4, [0] * 4, [0] * 4]}, "value True at row 1, column 2"),
+        ({"grid": ["1234", [1, 2, 3, 4], "....", "...."]}, "mix strings and lists"),
+        ({"puzzle": 42}, "must be a string of cells, a list of row strings or a list of rows of numbers"),
+        ({"puzzle": []}, "is empty"),
+        ({"board": PUZZLE_9}, "needs a 'puzzle', 'grid' or 'sudoku' key"),
+        ({"puzzle": PUZZLE_9, "grid": PUZZLE_9}, "give only one of"),
+        ({"puzzle": PUZZLE_9, "size": 9}, "unexpected key(s) ['size']"),
+    ],
+)
+def test_bad_input_messages(raw, expected):
+    assert expected in message(raw)
+
+
+def test_conflicting_givens_name_the_unit_and_digit():
+    row = "." * 18 + "5...5...." + "." * 54
+    assert "row 3 has two 5s" in message({"puzzle": row})
+    column = "." * 81
+    column = column[:1] + "7" + column[2:]
+    column = column[:37] + "7" + column[38:]
+    assert "column 2 has two 7s" in message({"puzzle": column})
+    grid = ["1........", ".1......."] + ["." * 9] * 7
+    assert "box 1 (rows 1-3, columns 1-3) has two 1s" in message({"puzzle": grid})
+    six = ["1.....", "..1...", "......", "......", "......", "......"]
+    assert "box 1 (rows 1-2, columns 1-3) has two 1s" in message({"grid": six})
+    many = "3.3.3...." + "." * 72
+    assert "row 1 has three 3s" in message({"puzzle": many})
+
+
+def test_unsolvable_puzzle_without_direct_conflicts_is_rejected():
+    rows = ["12345678.", "........."] + ["." * 9] * 7
+    rows[4] = "........9"
+    assert "the puzzle has no solution" in message({"puzzle": rows})
+
+
+def test_wrong_task_key_is_rejected():
+    assert "sudoku" in message({"task": "maze", "puzzle": PUZZLE_9})
+
+
+# solver
+
+
+def test_solver_solves_known_puzzle():
+    result = solve(cells(PUZZLE_9), 9, limit=2)
+    assert result.count == 1
+    assert "".join(map(str, result.solutions[0])) == SOLUTION_9
+
+
+@pytest.mark.parametrize("text", HARD_9)
+def test_solver_on_hard_puzzles_finds_the_unique_solution(text):
+    puzzle = cells(text)
+    result = solve(puzzle, 9, limit=2)
+    assert result.complete and result.count == 1
+    assert is_solution(puzzle, result.solutions[0], 9)
+    assert effort(puzzle, 9) > 0
+
+
+def test_solver_counts_every_4x4_grid():
+    assert count_solutions([0] * 16, 4, limit=1000) == 288
+
+
+def test_solver_counts_multiple_and_no_solutions():
+    assert count_solutions([0] * 81, 9) == 2
+    conflict = cells(PUZZLE_9)
+    conflict[2] = 5
+    assert count_solutions(conflict, 9) == 0
+
+
+def test_solver_guess_limit_marks_incomplete_search():
+    result = solve([0] * 81, 9, limit=10**6, max_guesses=5)
+    assert not result.complete
+
+
+def test_is_solution_rejects_broken_grids():
+    solution = cells(SOLUTION_9)
+    puzzle = cells(PUZZLE_9)
+    assert is_solution(puzzle, solution, 9)
+    swapped = solution.copy()
+    swapped[0], swapped[1] = swapped[1], swapped[0]
+    assert not is_solution([0] * 81, swapped, 9)
+    other = solve([0] * 81, 9).solutions[0]
+    assert not is_solution(puzzle, other, 9)
+    assert not is_solution(puzzle, solution[:80], 9)
+
+
+# generator
+
+
+@pytest.mark.parametrize("n", [4, 6, 9])
+def test_generated_puzzles_are_unique_and_in_their_band(n):
+    for band in BANDS[n].values():
+        count = 3 if band.name == "extreme" else 6
+        puzzles, solutions, guesses = generate_items(n, band.name, "train", 7, 0, count)
+        for p, s, g in zip(puzzles.tolist(), solutions.tolist(), guesses.tolist()):
+            assert count_solutions(p, n) == 1
+            assert is_solution(p, s, n)
+            givens = sum(1 for v in p if v)
+            assert band.accepts(givens, g)
+            assert effort(p, n) == g
+            assert band_for(n, givens, g) == band.name
+
+
+def test_generator_is_seeded_and_splits_use_different_streams():
+    a = generate_items(6, "hard", "test", 0, 0, 5)
+    b = generate_items(6, "hard", "test", 0, 0, 5)
+    c = generate_items(6, "hard", "train", 0, 0, 5)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
+    tail = generate_items(6, "hard", "test", 0, 3, 5)
+    assert np.array_equal(a[0][3:], tail[0])
+
+
+def test_generate_puzzle_honours_givens_and_effort():
+    rng = random.Random(3)
+    p = generate_puzzle(9, rng, (30, 32))
+    assert 30 <= p.givens <= 32
+    q = generate_puzzle(9, rng, (20, 27), min_guesses=2)
+    assert q.guesses >= 2 and count_solutions(q.puzzle, 9) == 1
+
+
+# augmentation
+
+
+def _valid_pairs(inputs: np.ndarray, labels: np.ndarray, n: int) -> bool:
+    digits_in = np.where(inputs == 1, 0, inputs - 1)
+    digits_out = labels - 1
+    return bool(valid_completions(digits_in, digits_out, n).all())
+
+
+@pytest.mark.parametrize("n", [4, 6, 9])
+def test_augmentation_preserves_validity(n):
+    puzzles, solutions, _ = generate_items(n, "medium", "train", 1, 0, 8)
+    x, y = to_tokens(np.repeat(puzzles, 16, 0)), to_tokens(np.repeat(solutions, 16, 0))
+    aug = SudokuAugmenter(n, n + 2)
+    ax, ay = aug(x, y, np.random.default_rng(0))
+    assert ax.shape == x.shape and ax.dtype == x.dtype
+    assert _valid_pairs(ax, ay, n)
+    assert ((ax == 1).sum(1) == (x == 1).sum(1)).all()
+    assert len({r.tobytes() for r in ax}) > len(puzzles)
+    for r in range(len(ax)):
+        assert count_solutions((np.where(ax[r] == 1, 0, ax[r] - 1)).tolist(), n) == 1
+
+
+def test_6x6_augmentation_never_transposes():
+    maps = random_cell_maps(6, 500, np.random.default_rng(1))
+    geo = geometry(6)
+    boxes = np.asarray(geo.box_of)
+    for m in maps:
+        for box in range(6):
+            sources = {int(boxes[m[i]]) for i in range(36) if boxes[i] == box}
+            assert len(sources) == 1
+
+
+def test_augmentation_keeps_ignored_labels_and_held_out_puzzles():
+    puzzles, solutions, _ = generate_items(4, "easy", "train", 2, 0, 4)
+    x, y = to_tokens(puzzles), to_tokens(solutions)
+    y[:, 0] = -100
+    ax, ay = SudokuAugmenter(4, 6)(x, y, 5)
+    assert ((ay == -100).sum(1) == 1).all()
+    blocked = {r.astype(np.uint8).tobytes() for r in SudokuAugmenter(4, 6)(x, y, 5)[0]}
+    bx, _ = SudokuAugmenter(4, 6, blocked)(x, y, 5)
+    assert np.array_equal(bx, x)
+
+
+# codec, verify, routing, examples
+
+
+@pytest.mark.parametrize("n", [4, 6, 9])
+def test_encode_decode_round_trip(n):
+    p = generate_puzzle(n, random.Random(n), BANDS[n]["medium"].givens)
+    problem = SudokuProblem.from_cells(p.puzzle, n)
+    tokens = TASK.encode(problem)
+    assert tokens.shape == (n * n,)
+    assert set(tokens.tolist()) <= set(range(1, n + 2))
+    solution = TASK.decode(problem, to_tokens(p.solution))
+    assert solution.grid == rows_of(p.solution, n)
+    assert TASK.verify(problem, solution)
+    blank_prediction = TASK.decode(problem, tokens)
+    assert blank_prediction.grid == problem.grid
+    assert not TASK.verify(problem, blank_prediction)
+
+
+def test_decode_never_overwrites_givens():
+    problem = TASK.parse({"puzzle": PUZZLE_9})
+    wrong = np.full(81, 2 + 8)
+    grid = TASK.decode(problem, wrong).grid
+    flat = [v for row in grid for v in row]
+    assert all(g == f for g, f in zip(problem.flat, flat) if g)
+    assert all(f == 9 for g, f in zip(problem.flat, flat) if not g)
+    with pytest.raises(ValueError, match="expected 81 predicted tokens"):
+        TASK.decode(problem, np.zeros(80, dtype=int))
+
+
+def test_verify_checks_shape_givens_and_rules():
+    problem = TASK.parse({"puzzle": PUZZLE_9})
+    assert TASK.verify(problem, SudokuSolution(grid=rows_of(cells(SOLUTION_9), 9)))
+    assert not TASK.verify(problem, SudokuSolution(grid=rows_of(cells(SOLUTION_9), 9)[:8]))
+    assert TASK.solve_exact(problem).grid == rows_of(cells(SOLUTION_9), 9)
+
+
+def test_routing_examples_are_valid_varied_and_seeded():
+    examples = list(TASK.routing_examples(300, seed=11))
+    assert examples == list(TASK.routing_examples(300, seed=11))
+    assert examples != list(TASK.routing_examples(300, seed=12))
+    sizes, keys, forms, with_task = set(), set(), set(), 0
+    for raw in examples:
+        problem = TASK.parse(raw)
+        sizes.add(problem.n)
+        key = next(k for k in raw if k != "task")
+        keys.add(key)
+        value = raw[key]
+        forms.add("string" if isinstance(value, str) else "rows" if isinstance(value[0], str) else "ints")
+        with_task += "task" in raw
+        json.dumps(raw)
+    assert sizes == {4, 6, 9}
+    assert keys == {"puzzle", "grid", "sudoku"}
+    assert forms == {"string", "rows", "ints"}
+    assert 0 < with_task < len(examples)
+
+
+@pytest.mark.parametrize("n", [4, 6, 9])
+def test_shipped_examples_have_unique_solutions(n):
+    text = resources.files("trm_hub_plugins.sudoku").joinpath(f"examples/sudoku{n}.json").read_text()
+    problem = TASK.parse(json.loads(text))
+    assert problem.n == n
+    assert count_solutions(problem.flat, n) == 1
+    assert TASK.verify(problem, TASK.solve_exact(problem))
+
+
+def test_plugin_registers_the_task():
+    pm = pluggy.PluginManager("trm_hub")
+    pm.add_hookspecs(hookspecs)
+    pm.register(sudoku_plugin)
+    pm.check_pending()
+    registered = []
+    pm.hook.register_tasks(register=registered.append)
+    assert [t.name for t in registered] == ["sudoku"]
+
+
+# recipe and data
+
+
+def test_recipe_follows_data_size():
+    nine = SudokuConfig.model_validate(CPU_PRESET)
+    assert (nine.model.seq_len, nine.model.vocab_size, nine.model_name) == (81, 11, "sudoku-9x9")
+    four = SudokuConfig.model_validate({**CPU_PRESET, "data": {"size": 4}})
+    assert (four.model.seq_len, four.model.vocab_size, four.model_name) == (16, 6, "sudoku-4x4")
+    assert four.model.hidden_size == 64 and four.data.train_puzzles == 3000
+    tuned = SudokuConfig.model_validate(
+        {**CPU_PRESET, "steps": 7, "model": {**CPU_PRESET["model"], "hidden_size": 32}, "data": {"size": 6}}
+    )
+    assert (tuned.steps, tuned.model.hidden_size, tuned.model.seq_len) == (7, 32, 36)
+    assert SudokuConfig.model_validate(tuned.model_dump()) == tuned
+
+
+def test_paper_preset_has_the_papers_settings():
+    cfg = SudokuConfig.model_validate(PAPER_PRESET)
+    m = cfg.model
+    assert (m.mixer, m.hidden_size, m.T, m.n, m.halt_max_steps) == ("mlp", 512, 3, 6, 16)
+    assert (cfg.batch_size, cfg.lr, cfg.weight_decay, cfg.ema, cfg.ema_rate) == (768, 1e-4, 1.0, True, 0.999)
+    assert (cfg.data.train_puzzles, cfg.data.augmentations) == (1000, 1000)
+
+
+def test_recipe_rejects_unknown_bands():
+    with pytest.raises(ValidationError, match="unknown band"):
+        SudokuConfig.model_validate({**CPU_PRESET, "data": {"size": 4, "train_bands": ["extreme"]}})
+
+
+def test_build_dataset_keeps_test_puzzles_out_of_training(cache):
+    cfg = SudokuConfig.model_validate(
+        {**CPU_PRESET, "data": {"size": 4, "train_puzzles": 300, "test_puzzles": 40}}
+    )
+    data = TASK.build_dataset(cfg)
+    assert data.train.inputs.shape == (300, 16) and data.test.inputs.shape == (120, 16)
+    assert len(data.problems) == 120
+    full_test = held_out_set(4, list(BANDS[4]), 1000)
+    held = {r.tobytes() for r in to_tokens(full_test.puzzles)}
+    assert not held & {r.tobytes() for r in data.train.inputs}
+    assert _valid_pairs(data.train.inputs, data.train.labels, 4)
+    assert _valid_pairs(data.test.inputs, data.test.labels, 4)
+    x, y = data.augment(data.train.inputs, data.train.labels, np.random.default_rng(0))
+    assert _valid_pairs(x, y, 4)
+    assert not held & {r.tobytes() for r in x}
+    again = build_dataset(cfg)
+    assert np.array_equal(again.train.inputs, data.train.inputs)
+    assert np.array_equal(again.test.inputs, data.test.inputs)
+    assert np.array_equal(data.test.inputs[:40], to_tokens(full_test.puzzles[:40]))
+    assert any(cache.rglob("*.npz"))
+
+
+def test_build_dataset_materialises_fixed_augmentations(cache):
+    cfg = SudokuConfig.model_validate(
+        {**CPU_PRESET, "data": {"size": 6, "train_puzzles": 12, "test_puzzles": 5,
+                                "augmentations": 3, "augment": False, "test_bands": ["hard"]}}
+    )
+    data = TASK.build_dataset(cfg)
+    assert data.augment is None
+    assert data.train.inputs.shape == (48, 36) and data.test.inputs.shape == (5, 36)
+    assert _valid_pairs(data.train.inputs, data.train.labels, 6)
+
+
+def test_report_counts_solved_puzzles_per_band_and_givens():
+    test = held_out_set(4, list(BANDS[4]), 10, cache=False)
+    predicted = to_tokens(test.solutions)
+    predicted[:5] = 1
+    report = sudoku_report(4, test.puzzles, test.solutions, predicted, np.full(30, 2), 0.01)
+    assert report["count"] == 30
+    assert report["exact_accuracy"] == pytest.approx(25 / 30)
+    assert report["bands"]["easy"]["exact_accuracy"] == pytest.approx(0.5)
+    assert report["bands"]["hard"]["exact_accuracy"] == 1.0
+    assert sum(g["count"] for g in report["givens"].values()) == 30
+    assert report["timing"]["solver_ms_per_puzzle"] > 0
+    assert "sudoku-4x4" in format_report(report)
