@@ -1,0 +1,276 @@
+"""Molecule plugin: schemas and RDKit messages, checked data loading, splits, tokenizer, encoding, routing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from trm_hub_plugins.molecule.chem import canonical_smiles, murcko_scaffold, random_smiles
+from trm_hub_plugins.molecule.data import (
+    SPLIT_KINDS,
+    data_dir,
+    load_dataset,
+    random_split,
+    read_rows,
+    split_dataset,
+)
+from trm_hub_plugins.molecule.properties import PROPERTIES, resolve_property
+from trm_hub_plugins.molecule.task import MoleculeTask
+from trm_hub_plugins.molecule.tokenizer import (
+    PAD,
+    UNK,
+    Vocabulary,
+    dataset_vocabulary,
+    default_vocabulary,
+    tokenize,
+)
+
+
+@pytest.fixture(scope="module")
+def task() -> MoleculeTask:
+    return MoleculeTask()
+
+
+def _message(task: MoleculeTask, data) -> str:
+    with pytest.raises(ValidationError) as info:
+        task.parse(data)
+    return str(info.value)
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+def test_single_and_list_smiles_are_canonicalised(task):
+    one = task.parse({"smiles": "OCC"})
+    assert one.smiles == ["CCO"] and one.property == "solubility"
+    many = task.parse({"smiles": ["C1=CC=CC=C1", " CCO "], "property": "FreeSolv"})
+    assert many.smiles == ["c1ccccc1", "CCO"] and many.property == "hydration_free_energy"
+    assert task.parse({"smiles": "CCO", "property": "Lipophilicity"}).property == "lipophilicity"
+    assert task.parse(many.model_dump()) == many
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"smiles": "CC(=O"}, "invalid SMILES 'CC(=O': extra open parentheses while parsing: CC(=O; check for mistakes around position 3"),
+        ({"smiles": "C1CC"}, "invalid SMILES 'C1CC': unclosed ring"),
+        ({"smiles": ["CCO", "C(C)(C)(C)(C)C"]}, "invalid smiles[1] 'C(C)(C)(C)(C)C': Explicit valence for atom # 0 C, 5, is greater than permitted"),
+        ({"smiles": "c1cccc1"}, "invalid SMILES 'c1cccc1': Can't kekulize mol"),
+        ({"smiles": "Xy"}, "invalid SMILES 'Xy': syntax error while parsing: Xy"),
+        ({"smiles": ""}, "SMILES is empty"),
+        ({"smiles": "CCO ethanol"}, "contains whitespace; give one SMILES per string"),
+        ({"smiles": []}, "'smiles' is an empty list"),
+        ({"smiles": 5}, "'smiles' must be a SMILES string or a list of them, got int"),
+        ({"smiles": ["CCO", 5]}, "smiles[1] must be a string, got int"),
+        ({"property": "solubility"}, "a molecule problem needs 'smiles'"),
+        ({"smiles": "CCO", "temperature": 300}, "unexpected key(s) ['temperature']"),
+        (
+            {"smiles": "CCO", "property": "boiling_point"},
+            "unknown property 'boiling_point'; known properties: solubility (ESOL, log10(mol/L)), "
+            "hydration_free_energy (FreeSolv, kcal/mol), lipophilicity (Lipophilicity, logD (octanol/water, pH 7.4))",
+        ),
+        ("CCO", "a molecule problem must be an object with 'smiles', got str"),
+    ],
+)
+def test_bad_problems_give_clear_messages(task, data, expected):
+    assert expected in _message(task, data)
+
+
+def test_rdkit_reason_has_no_log_noise(capfd):
+    with pytest.raises(ValueError) as info:
+        canonical_smiles("CC(=O")
+    assert "\n" not in str(info.value) and "SMILES Parse Error" not in str(info.value)
+    assert "Parse Error" not in capfd.readouterr().err
+
+
+def test_decode_builds_predictions_with_units(task):
+    problem = task.parse({"smiles": ["CCO", "c1ccccc1O"], "property": "hydration_free_energy"})
+    solution = task.decode(problem, np.array([[-5.0], [-6.5]]), uncertainties=[0.3, None])
+    first, second = solution.predictions
+    assert first.model_dump() == {
+        "smiles": "CCO",
+        "property": "hydration_free_energy",
+        "value": -5.0,
+        "unit": "kcal/mol",
+        "uncertainty": 0.3,
+    }
+    assert second.uncertainty is None and second.value == -6.5
+    assert task.verify(problem, solution) is None
+    assert task.model_name(problem) == "molecule-hydration_free_energy"
+    with pytest.raises(ValueError, match="got 1 predicted values for 2 molecules"):
+        task.decode(problem, np.array([1.0]))
+
+
+def test_shipped_example_parses_and_encodes(task):
+    text = resources.files("trm_hub_plugins.molecule").joinpath("examples/molecule.json").read_text()
+    problem = task.parse(json.loads(text))
+    assert problem.property == "solubility" and len(problem.smiles) == 3
+    tokens = task.encode(problem)
+    assert tokens.shape == (3, default_vocabulary().max_len)
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "rows"), [("solubility", 1128), ("hydration_free_energy", 642), ("lipophilicity", 4200)])
+def test_datasets_load_checked_and_canonical(name, rows):
+    data = load_dataset(name)
+    assert len(data) == rows == len(data.values) == len(data.raw_smiles)
+    assert np.isfinite(data.values).all()
+    assert data.smiles[0] == canonical_smiles(data.raw_smiles[0])
+    assert load_dataset(PROPERTIES[name].dataset) is data
+
+
+def test_known_values_are_read_from_the_right_columns():
+    esol = load_dataset("solubility")
+    ethanol = esol.raw_smiles.index("CCO")
+    assert esol.values[ethanol] == pytest.approx(1.1)
+    freesolv = load_dataset("hydration_free_energy")
+    assert freesolv.values[freesolv.raw_smiles.index("CS(=O)(=O)Cl")] == pytest.approx(-4.87)
+    lipo = load_dataset("lipophilicity")
+    assert lipo.values[0] == pytest.approx(3.54)
+
+
+def test_sha256_mismatch_is_refused(tmp_path):
+    info = resolve_property("hydration_free_energy")
+    shutil.copy(data_dir() / info.file, tmp_path / info.file)
+    smiles, values = read_rows(info, tmp_path)
+    assert len(smiles) == 642
+    path = tmp_path / info.file
+    path.write_bytes(path.read_bytes().replace(b"-11.01", b"-12.01", 1))
+    with pytest.raises(ValueError, match=r"FreeSolv.csv has sha256 [0-9a-f]{64}, expected ab5895d9"):
+        read_rows(info, tmp_path)
+    path.unlink()
+    with pytest.raises(FileNotFoundError, match="FreeSolv.csv for 'hydration_free_energy' is missing"):
+        read_rows(info, tmp_path)
+
+
+@pytest.mark.parametrize("kind", SPLIT_KINDS)
+@pytest.mark.parametrize("name", ["solubility", "hydration_free_energy"])
+def test_splits_are_fixed_by_seed_disjoint_and_complete(name, kind):
+    data, first = split_dataset(name, kind, seed=0)
+    _, again = split_dataset(name, kind, seed=0)
+    _, other = split_dataset(name, kind, seed=1)
+    parts = (first.train, first.valid, first.test)
+    for a, b in zip(parts, (again.train, again.valid, again.test)):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(first.test, other.test)
+    joined = np.concatenate(parts)
+    assert len(joined) == len(set(joined.tolist())) == len(data)
+    assert abs(len(first.train) / len(data) - 0.8) < 0.05 and len(first.test) > 0.05 * len(data)
+    molecules = [{data.smiles[i] for i in part} for part in parts]
+    assert not (molecules[0] & molecules[1] or molecules[0] & molecules[2] or molecules[1] & molecules[2])
+    if kind == "scaffold":
+        scaffolds = [{murcko_scaffold(data.smiles[i]) for i in part} for part in parts]
+        assert not (scaffolds[0] & scaffolds[1] or scaffolds[0] & scaffolds[2] or scaffolds[1] & scaffolds[2])
+
+
+def test_random_split_keeps_repeated_molecules_together():
+    smiles = ("CCO", "CCN", "CCO", "CCC", "c1ccccc1", "CCO", "CO", "CN", "CC", "C")
+    parts = random_split(smiles, seed=3)
+    sides = [{smiles[i] for i in part} for part in (parts.train, parts.valid, parts.test)]
+    assert sum("CCO" in side for side in sides) == 1
+    with pytest.raises(ValueError, match="unknown split 'temporal'; known splits: random, scaffold"):
+        split_dataset("solubility", "temporal", 0)
+
+
+def test_randomised_smiles_are_the_same_molecule_and_seeded():
+    variants = random_smiles("CC(=O)Oc1ccccc1C(=O)O", 5, seed=7)
+    assert variants == random_smiles("CC(=O)Oc1ccccc1C(=O)O", 5, seed=7)
+    assert len(set(variants)) > 1
+    assert {canonical_smiles(v) for v in variants} == {canonical_smiles("CC(=O)Oc1ccccc1C(=O)O")}
+
+
+# --- tokenizer -----------------------------------------------------------------------------
+
+
+def test_tokenizer_splits_atoms_and_round_trips():
+    assert tokenize("C[C@@H](Cl)c1ccc(Br)cc1%12") == ["C", "[C@@H]", "(", "Cl", ")", "c", "1", "c", "c", "c", "(", "Br", ")", "c", "c", "1", "%12"]
+    assert tokenize("[nH]1cc[n+]([O-])c1") == ["[nH]", "1", "c", "c", "[n+]", "(", "[O-]", ")", "c", "1"]
+    with pytest.raises(ValueError, match="cannot split SMILES 'CXC' into tokens: 'X' at position 1"):
+        tokenize("CXC")
+
+
+def test_vocabulary_covers_the_data_and_round_trips():
+    vocab = default_vocabulary()
+    assert vocab.tokens[:2] == (PAD, UNK) and vocab.pad_id == 0 and vocab.unk_id == 1
+    for name in PROPERTIES:
+        for smiles in load_dataset(name).smiles:
+            tokens = tokenize(smiles)
+            assert "".join(tokens) == smiles
+            assert all(t in vocab.index for t in tokens), smiles
+            if len(tokens) <= vocab.max_len:
+                assert vocab.decode(vocab.encode(smiles)) == smiles
+
+
+def test_encoding_pads_marks_unknown_and_rejects_long():
+    vocab = default_vocabulary()
+    ids = vocab.encode("CCO")
+    assert ids.shape == (vocab.max_len,) and ids[3:].max() == vocab.pad_id
+    assert vocab.decode(ids) == "CCO"
+    unknown = vocab.encode("[U]")
+    assert unknown[0] == vocab.unk_id and vocab.decode(unknown) == "?"
+    with pytest.raises(ValueError, match=r"has 130 tokens; the molecule model reads at most 128"):
+        vocab.encode("C" * 130)
+    assert vocab.encode_many(["C", "CC"]).shape == (2, vocab.max_len)
+    clone = Vocabulary.from_json(json.loads(json.dumps(vocab.to_json())))
+    assert clone == vocab
+
+
+def test_random_smiles_tokens_are_in_the_vocabulary():
+    vocab = default_vocabulary()
+    data = load_dataset("solubility")
+    for i, smiles in enumerate(data.smiles[:200]):
+        for variant in random_smiles(smiles, 3, seed=100 + i):
+            assert all(t in vocab.index for t in tokenize(variant)), variant
+
+
+@pytest.mark.slow
+def test_shipped_vocabulary_matches_a_rebuild():
+    assert dataset_vocabulary() == default_vocabulary()
+
+
+# --- baselines -----------------------------------------------------------------------------
+
+
+def test_baselines_report_test_rmse_and_the_forest_beats_the_mean():
+    from trm_hub_plugins.molecule.baselines import evaluate_baselines
+
+    result = evaluate_baselines("hydration_free_energy", "random", seed=0, trees=10)
+    assert result.test_size == 65 and result.train_size == 513
+    assert 0 < result.random_forest_rmse < result.mean_rmse
+    assert result.to_json()["property"] == "hydration_free_energy"
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+def test_routing_examples_are_valid_varied_and_repeatable(task):
+    examples = list(task.routing_examples(300, seed=0))
+    assert examples == list(task.routing_examples(300, seed=0))
+    parsed = [task.parse(e) for e in examples]
+    assert any(isinstance(e["smiles"], str) for e in examples)
+    assert any(isinstance(e["smiles"], list) and len(e["smiles"]) > 1 for e in examples)
+    assert any("property" not in e for e in examples)
+    assert {p.property for p in parsed} == set(PROPERTIES)
+    every = {s for name in PROPERTIES for data in [load_dataset(name)] for s in (*data.smiles, *data.raw_smiles)}
+    for example in examples:
+        smiles = example["smiles"] if isinstance(example["smiles"], list) else [example["smiles"]]
+        assert set(smiles) <= every
+
+
+def test_plugin_registers_the_task_without_heavy_imports():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trm_hub_plugins.molecule as p; got = []; p.register_tasks(got.append); "
+        "print(got[0].name, *(m in sys.modules for m in ('torch', 'rdkit', 'sklearn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["molecule", "False", "False", "False"]
