@@ -1,0 +1,120 @@
+"""The maze training recipe: data section (canvas, generator settings, test sets) and presets."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
+
+from trm_hub.config import Strict, TrainConfig
+from trm_hub_plugins.maze.tokens import VOCAB_SIZE
+
+Size = tuple[int, int]
+TEST_SEED = 20_251_007
+MIN_CANVAS = 5
+
+
+def default_test_sizes(canvas: int) -> list[Size]:
+    """Held-out sizes for a canvas: a spread of square sizes up to the canvas and one oblong."""
+    sizes = set()
+    smallest = min(canvas, 9)
+    for frac in (0.6, 0.73, 0.87):
+        s = max(smallest, int(round(canvas * frac)))
+        sizes.add(s if s % 2 else s + 1)
+    sizes.add(canvas if canvas % 2 else canvas - 1)
+    sizes.add(canvas)
+    square = sorted((s, s) for s in sizes if s <= canvas)
+    oblong = int(round(canvas * 0.73))
+    oblong = max(smallest, oblong if oblong % 2 else oblong + 1)
+    return square + ([(oblong, canvas)] if oblong < canvas else [])
+
+
+class MazeData(Strict):
+    """What the maze dataset holds and how its mazes are generated."""
+
+    canvas: int = Field(15, ge=MIN_CANVAS, le=256, description="model canvas side (cells)")
+    train_size: int = Field(20_000, ge=1, description="training mazes (before augmentation)")
+    min_size: int = Field(5, ge=3, description="smallest training maze side")
+    square_fraction: float = Field(0.5, ge=0.0, le=1.0, description="training mazes that are square")
+    sizes: list[Size] | None = Field(None, description="training sizes (rows, cols); None = all")
+    test_sizes: list[Size] | None = Field(None, description="held-out sizes; None = a spread")
+    test_per_size: int = Field(1000, ge=1)
+    test_seed: int = Field(TEST_SEED, description="seed of the held-out sets")
+    seed: int | None = Field(None, description="seed of the training mazes; None = the run's seed")
+    loop_fraction: float = Field(0.5, ge=0.0, le=1.0, description="mazes with walls knocked out")
+    max_loop_rate: float = Field(0.2, ge=0.0, le=1.0)
+    hard_fraction: float = Field(0.75, ge=0.0, le=1.0, description="mazes with G far from S")
+    hard_keep: float = Field(0.5, gt=0.0, le=1.0, description="share of hard candidates kept")
+    door_fraction: float = Field(0.25, ge=0.0, le=1.0, description="S or G as an entrance")
+    borderless_fraction: float = Field(0.15, ge=0.0, le=1.0)
+    random_offset: bool = Field(True, description="place training mazes anywhere in the canvas")
+    augment: bool = Field(True, description="random symmetry of the square per training batch")
+
+    @model_validator(mode="after")
+    def _sizes_fit(self) -> "MazeData":
+        for name in ("sizes", "test_sizes"):
+            for h, w in getattr(self, name) or []:
+                if not (3 <= h <= self.canvas and 3 <= w <= self.canvas):
+                    raise ValueError(f"data.{name} has {h}x{w}, which is not within 3..{self.canvas}"
+                                     f" (the canvas is {self.canvas}x{self.canvas})")
+        if self.min_size > self.canvas:
+            raise ValueError(f"data.min_size={self.min_size} is larger than data.canvas={self.canvas}")
+        return self
+
+    def resolved_test_sizes(self) -> list[Size]:
+        return list(self.test_sizes) if self.test_sizes else default_test_sizes(self.canvas)
+
+
+class MazeRecipe(TrainConfig):
+    """Training run for the maze task; model.seq_len, grid and vocab come from data.canvas."""
+
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "cpu": {
+            "data": {"canvas": 15, "train_size": 20_000},
+            "model": {"mixer": "conv", "pos_encodings": "none", "hidden_size": 64,
+                      "num_heads": 4, "expansion": 2.0, "T": 2, "n": 3, "halt_max_steps": 16},
+            "steps": 3000, "batch_size": 32, "lr": 1e-3, "warmup_steps": 100,
+            "weight_decay": 0.1, "loss": "softmax", "eval_every": 500, "eval_samples": 500,
+            "checkpoint_every": 500, "threads": 2,
+        },
+        "paper": {
+            "data": {"canvas": 30, "train_size": 1000, "hard_fraction": 1.0},
+            "model": {"mixer": "attention", "pos_encodings": "rope", "hidden_size": 512,
+                      "num_heads": 8, "expansion": 4.0, "T": 3, "n": 4, "halt_max_steps": 16,
+                      "puzzle_emb_ndim": 512, "puzzle_emb_len": 16},
+            "steps": 65_000, "batch_size": 768, "lr": 1e-4, "lr_min_ratio": 1.0,
+            "warmup_steps": 2000, "weight_decay": 1.0, "puzzle_emb_lr": 1e-4,
+            "puzzle_emb_weight_decay": 1.0, "loss": "stablemax", "ema_rate": 0.999,
+            "eval_every": 5000, "checkpoint_every": 5000,
+        },
+    }
+
+    data: MazeData = MazeData()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_from_canvas(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        data = values.get("data")
+        if isinstance(data, MazeData):
+            canvas = data.canvas
+        elif isinstance(data, dict) and "canvas" in data:
+            canvas = data["canvas"]
+        else:
+            canvas = MazeData.model_fields["canvas"].default
+        if not isinstance(canvas, int) or isinstance(canvas, bool):
+            return values
+        model = values.get("model")
+        if model is None:
+            return values
+        model = model.model_dump() if hasattr(model, "model_dump") else dict(model)
+        derived = {"seq_len": canvas * canvas, "grid": (canvas, canvas), "vocab_size": VOCAB_SIZE}
+        for key, value in derived.items():
+            given = model.get(key)
+            if given is not None:
+                if (tuple(given) if key == "grid" else given) != value:
+                    raise ValueError(f"model.{key}={given} does not match data.canvas={canvas} "
+                                     f"(it must be {value}); set data.canvas instead")
+            model[key] = value
+        return {**values, "model": model}

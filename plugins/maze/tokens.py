@@ -1,0 +1,64 @@
+"""Token layout of a maze on a square canvas (row-major, the maze in the top-left corner)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PAD, WALL, OPEN, START, GOAL, PATH = range(6)
+VOCAB_SIZE = 6
+IGNORE = -100
+
+Cell = tuple[int, int]
+
+
+def check_fits(height: int, width: int, canvas: int) -> None:
+    """Raise a clear error when a height x width maze does not fit a canvas x canvas model."""
+    if height > canvas or width > canvas:
+        need = max(height, width)
+        raise ValueError(
+            f"this maze is {height}x{width} but the maze model's canvas is {canvas}x{canvas}; "
+            f"train a model that fits with `trm-hub train plugin=maze data.canvas={need}`"
+        )
+
+
+def encode_grid(walls: np.ndarray, start: Cell, goal: Cell, canvas: int) -> np.ndarray:
+    """One maze (bool walls [H, W]) -> input tokens [canvas * canvas]."""
+    height, width = walls.shape
+    check_fits(height, width, canvas)
+    board = np.full((canvas, canvas), PAD, dtype=np.int64)
+    board[:height, :width] = np.where(walls, WALL, OPEN)
+    board[start] = START
+    board[goal] = GOAL
+    return board.reshape(-1)
+
+
+def encode_batch(
+    walls: np.ndarray, starts: np.ndarray, goals: np.ndarray, on_path: np.ndarray,
+    canvas: int, offsets: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Same-size mazes [B, H, W] -> (inputs, labels) [B, canvas * canvas]; pad cells unlabelled.
+
+    `offsets` [B, 2] places each maze at (row, col) in its canvas (top-left when None).
+    """
+    batch, height, width = walls.shape
+    check_fits(height, width, canvas)
+    rows = np.arange(batch)
+    maze = np.where(walls, WALL, OPEN).astype(np.int64)
+    maze[rows, starts[:, 0], starts[:, 1]] = START
+    maze[rows, goals[:, 0], goals[:, 1]] = GOAL
+    answer = np.where(on_path & (maze == OPEN), PATH, maze)
+    if offsets is None:
+        offsets = np.zeros((batch, 2), dtype=np.int64)
+    r = offsets[:, 0, None, None] + np.arange(height)[None, :, None]
+    c = offsets[:, 1, None, None] + np.arange(width)[None, None, :]
+    inputs = np.full((batch, canvas, canvas), PAD, dtype=np.int64)
+    labels = np.full((batch, canvas, canvas), IGNORE, dtype=np.int64)
+    inputs[rows[:, None, None], r, c] = maze
+    labels[rows[:, None, None], r, c] = answer
+    return inputs.reshape(batch, -1), labels.reshape(batch, -1)
+
+
+def path_cells(tokens: np.ndarray, height: int, width: int, canvas: int) -> np.ndarray:
+    """Predicted tokens [canvas * canvas] -> bool [H, W] of cells marked as path (top-left maze)."""
+    board = np.asarray(tokens).reshape(canvas, canvas)[:height, :width]
+    return board == PATH

@@ -1,0 +1,517 @@
+"""Tests of the maze plugin: formats, bad input, BFS and checker, generator, augmentation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pluggy
+import pytest
+from pydantic import ValidationError
+
+import trm_hub_plugins.maze as maze_plugin
+from trm_hub import hookspecs
+from trm_hub_plugins.maze.augment import dihedral, dihedral_permutations
+from trm_hub_plugins.maze.data import build, canonical_keys, held_out_set, train_mazes
+from trm_hub_plugins.maze.evaluation import length_bin, report
+from trm_hub_plugins.maze.generate import generate
+from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe
+from trm_hub_plugins.maze.search import batch_distances, distances, shortest_path
+from trm_hub_plugins.maze.task import MazeTask
+from trm_hub_plugins.maze.tokens import GOAL, OPEN, PAD, PATH, START, WALL, encode_batch
+
+EXAMPLES = Path(maze_plugin.__file__).parent / "examples"
+
+ROWS = [
+    "#########",
+    "#S  #   #",
+    "### # # #",
+    "#   # # #",
+    "# ### # #",
+    "#     #G#",
+    "#########",
+]
+
+
+@pytest.fixture
+def task() -> MazeTask:
+    return MazeTask(canvas=15)
+
+
+def lay_path(task: MazeTask, problem, path) -> np.ndarray:
+    """The canvas a perfect model would output for `path`."""
+    tokens = task.encode(problem).reshape(task.canvas, task.canvas).copy()
+    for r, c in path[1:-1]:
+        tokens[r, c] = PATH
+    return tokens.reshape(-1)
+
+
+# ---------------------------------------------------------------- mazes made other ways
+
+def recursive_division(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Walls of an odd-sized maze drawn by recursive division (walls on even lines, gaps on odd)."""
+    walls = np.zeros((height, width), dtype=bool)
+    walls[[0, -1], :] = True
+    walls[:, [0, -1]] = True
+
+    def divide(top: int, left: int, bottom: int, right: int) -> None:
+        rows, cols = bottom - top, right - left
+        if rows < 3 or cols < 3:
+            return
+        horizontal = rows > cols or (rows == cols and rng.random() < 0.5)
+        if horizontal:
+            line = rng.choice(np.arange(top + 2, bottom - 1, 2))
+            gap = rng.choice(np.arange(left + 1, right, 2))
+            walls[line, left:right + 1] = True
+            walls[line, gap] = False
+            divide(top, left, line, right)
+            divide(line, left, bottom, right)
+        else:
+            line = rng.choice(np.arange(left + 2, right - 1, 2))
+            gap = rng.choice(np.arange(top + 1, bottom, 2))
+            walls[top:bottom + 1, line] = True
+            walls[gap, line] = False
+            divide(top, left, bottom, line)
+            divide(top, line, bottom, right)
+
+    divide(0, 0, height - 1, width - 1)
+    return walls
+
+
+def kruskal(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Walls of an odd-sized maze made by Kruskal's algorithm over the rooms (union-find)."""
+    rr, rc = (height - 1) // 2, (width - 1) // 2
+    parent = list(range(rr * rc))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    walls = np.ones((height, width), dtype=bool)
+    walls[1::2, 1::2] = False
+    edges = [(r, c, r, c + 1) for r in range(rr) for c in range(rc - 1)]
+    edges += [(r, c, r + 1, c) for r in range(rr - 1) for c in range(rc)]
+    for k in rng.permutation(len(edges)):
+        r0, c0, r1, c1 = edges[k]
+        a, b = find(r0 * rc + c0), find(r1 * rc + c1)
+        if a != b:
+            parent[a] = b
+            walls[r0 + r1 + 1, c0 + c1 + 1] = False
+    return walls
+
+
+def drawn(walls: np.ndarray, start, goal) -> list[str]:
+    board = np.where(walls, "#", " ").astype("<U1")
+    board[start], board[goal] = "S", "G"
+    return ["".join(row) for row in board]
+
+
+# ---------------------------------------------------------------- formats
+
+def test_every_format_normalises_to_the_same_problem(task):
+    grid = [[1 if ch == "#" else 0 for ch in row] for row in ROWS]
+    forms = [
+        {"maze": ROWS},
+        {"grid": ROWS},
+        {"maze": "\n".join(ROWS)},
+        {"maze": "\n" + "\n".join(ROWS) + "\n"},
+        {"maze": "\r\n".join(ROWS)},
+        {"maze": [r.replace(" ", ".") for r in ROWS]},
+        {"maze": [list(r) for r in ROWS]},
+        {"grid": grid, "start": [1, 1], "goal": [5, 7]},
+        {"maze": grid, "start": [1, 1], "goal": [5, 7]},
+        {"maze": ROWS, "start": [1, 1]},
+        {"maze": [r.replace("S", " ") for r in ROWS], "start": [1, 1]},
+        {"task": "maze", "maze": ROWS},
+    ]
+    for raw in forms:
+        p = task.parse(raw)
+        assert (p.grid, p.start, p.goal) == (grid, (1, 1), (5, 7)), raw
+        assert p.rows() == ROWS
+
+
+def test_normalised_problem_round_trips(task):
+    p = task.parse({"maze": ROWS})
+    assert task.parse(p.model_dump()) == p
+    assert json.loads(p.model_dump_json())["start"] == [1, 1]
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"maze": ROWS[:4] + ["#   # #"] + ROWS[5:]}, "row 4 has 7 cells, expected 9"),
+    ({"maze": ["#####", "#S x#", "#G  #", "#####"]}, "unknown character 'x' at row 1, column 3"),
+    ({"maze": ["#####", "#  G#", "#####"]}, "no start 'S'"),
+    ({"maze": ["#####", "#S  #", "#####"]}, "no goal 'G'"),
+    ({"maze": ["###########", "#S G #   G#", "###########"]}, r"two goals 'G' at \(1, 3\) and \(1, 9\)"),
+    ({"maze": ["#S###", "#S G#", "#####"]}, r"two starts 'S' at \(0, 1\) and \(1, 1\)"),
+    ({"grid": [[1, 0], [0, 0]], "start": [0, 0], "goal": [1, 1]}, r"start \(0, 0\) is on a wall"),
+    ({"grid": [[0, 0], [0, 1]], "start": [0, 0], "goal": [1, 1]}, r"goal \(1, 1\) is on a wall"),
+    ({"grid": [[0, 0], [0, 0]], "start": [0, 0]}, "needs \"start\" and \"goal\""),
+    ({"grid": [[0, 2], [0, 0]], "start": [0, 0], "goal": [1, 1]}, "unknown value 2 at row 0, column 1"),
+    ({"grid": [[0, 0], [0, 0]], "start": [0, 5], "goal": [1, 1]}, r"start \(0, 5\) is outside the 2x2 maze"),
+    ({"grid": [[0, 0], [0, 0]], "start": [0, 0], "goal": [0, 0]}, "same cell"),
+    ({"grid": [[0, 0], [0, 0]], "start": "a1", "goal": [1, 1]}, "start must be \\[row, col\\]"),
+    ({"maze": ROWS, "grid": ROWS}, "not both"),
+    ({"maze": ROWS, "size": 9}, "unknown key 'size'"),
+    ({"maze": []}, "the maze is empty"),
+    ({"maze": ""}, "the maze is empty"),
+    ({"maze": ["#S#", [0, 1, 0]]}, "all be strings or all be lists"),
+    ({"maze": ["#S G#"], "start": [0, 3]}, r"start given twice: 'S' at \(0, 1\) and start \(0, 3\)"),
+    ({"puzzle": ROWS}, "needs \"maze\" or \"grid\""),
+    ({"maze": 7}, "row strings, one newline-joined string, or a 0/1 grid"),
+])
+def test_bad_input_gets_a_clear_message(task, raw, message):
+    with pytest.raises(ValidationError, match=message) as info:
+        task.parse(raw)
+    assert len(info.value.errors()) == 1
+
+
+def test_too_large_maze_names_both_sizes_and_the_fix(task):
+    rng = np.random.default_rng(3)
+    walls = kruskal(rng, 21, 17)
+    problem = task.parse({"maze": drawn(walls, (1, 1), (19, 15))})
+    with pytest.raises(ValueError, match=r"21x17 .*canvas is 15x15.*data\.canvas=21`"):
+        task.encode(problem)
+
+
+def test_task_adopts_the_canvas_of_a_checkpoint():
+    task = MazeTask(canvas=15)
+    task.configure({"train": {"data": {"canvas": 30}}, "model": {"grid": [30, 30]}})
+    assert task.canvas == 30
+    task.configure({"model": {"grid": [21, 21]}})
+    assert task.canvas == 21
+
+
+# ---------------------------------------------------------------- BFS and the checker
+
+def test_bfs_answer_verifies_and_is_drawn(task):
+    p = task.parse({"maze": ROWS})
+    s = task.solve_exact(p)
+    assert task.verify(p, s) and s.note is None
+    assert s.path[0] == (1, 1) and s.path[-1] == (5, 7) and len(s.path) - 1 == 22
+    assert sum(row.count("o") for row in s.maze) == len(s.path) - 2
+    assert s.maze == ["#########", "#Soo#ooo#", "###o#o#o#", "#ooo#o#o#", "#o###o#o#",
+                      "#ooooo#G#", "#########"]
+
+
+def test_checker_accepts_any_shortest_path_and_rejects_a_longer_connected_one(task):
+    rows = ["#########",
+            "#S  #   #",
+            "# # # # #",
+            "# #   # #",
+            "# ##### #",
+            "#      G#",
+            "#########"]
+    p = task.parse({"maze": rows})
+    best = task.solve_exact(p).path
+    assert len(best) - 1 == 10
+    other = [(1, 1), (1, 2), (1, 3), (2, 3), (3, 3), (3, 4), (3, 5), (2, 5), (1, 5), (1, 6),
+             (1, 7), (2, 7), (3, 7), (4, 7), (5, 7)]
+    down = [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (5, 2), (5, 3), (5, 4), (5, 5), (5, 6),
+            (5, 7)]
+    assert task.verify(p, task.Solution(path=down, maze=p.rows(down)))
+    longer = task.Solution(path=other, maze=p.rows(other))
+    assert task.explain(p, longer) == "the path takes 14 steps; the shortest takes 10"
+    assert not task.verify(p, longer)
+    looped = task.parse({"maze": ["#######", "#S    #", "# ### #", "#    G#", "#######"]})
+    top = [(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (2, 5), (3, 5)]
+    bottom = [(1, 1), (2, 1), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5)]
+    assert task.verify(looped, task.Solution(path=top, maze=looped.rows(top)))
+    assert task.verify(looped, task.Solution(path=bottom, maze=looped.rows(bottom)))
+
+
+@pytest.mark.parametrize("path, reason", [
+    ([(1, 1), (1, 2), (1, 3), (2, 3)], "ends at"),
+    ([(1, 2), (1, 3)], "begins at"),
+    ([(1, 1), (1, 3), (1, 4), (1, 5), (2, 5), (3, 5)], "jumps from"),
+    ([(1, 1), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (3, 5)], "on a wall"),
+    ([], "empty"),
+])
+def test_checker_says_why(task, path, reason):
+    p = task.parse({"maze": ["#######", "#S    #", "# ### #", "#    G#", "#######"]})
+    sol = task.Solution(path=path, maze=p.rows(path))
+    assert not task.verify(p, sol)
+    assert reason in task.explain(p, sol)
+
+
+def test_unreachable_goal_is_accepted_and_reported_by_the_checker(task):
+    p = task.parse({"maze": ["#######", "#S #  #", "#  # G#", "#######"]})
+    s = task.solve_exact(p)
+    assert not task.verify(p, s)
+    assert "cannot be reached" in s.note
+    tokens = task.encode(p)
+    decoded = task.decode(p, tokens)
+    assert not task.verify(p, decoded) and "cannot be reached" in decoded.note
+
+
+def test_batched_bfs_matches_single_bfs():
+    rng = np.random.default_rng(0)
+    batch = generate(rng, 60, 13, 17)
+    dist = batch_distances(batch.walls, batch.starts)
+    for i in range(len(batch)):
+        assert (dist[i] == distances(batch.walls[i], tuple(batch.starts[i]))).all()
+        path = shortest_path(batch.walls[i], tuple(batch.starts[i]), tuple(batch.goals[i]))
+        assert len(path) - 1 == batch.lengths[i]
+        assert all(batch.on_path[i][cell] for cell in path)
+
+
+# ---------------------------------------------------------------- token codec
+
+def test_decode_of_a_perfect_prediction_verifies(task):
+    p = task.parse({"maze": ROWS})
+    best = task.solve_exact(p).path
+    tokens = lay_path(task, p, best)
+    board = tokens.reshape(15, 15)
+    assert board[1, 1] == START and board[5, 7] == GOAL and board[0, 0] == WALL
+    assert (board[7:, :] == PAD).all() and (board[:, 9:] == PAD).all()
+    s = task.decode(p, tokens)
+    assert s.path == best and task.verify(p, s) and s.note is None
+
+
+def test_decode_ignores_stray_cells_and_reports_a_broken_path(task):
+    p = task.parse({"maze": ROWS})
+    best = task.solve_exact(p).path
+    tokens = lay_path(task, p, best).reshape(15, 15)
+    tokens[3, 1] = PATH
+    s = task.decode(p, tokens.reshape(-1))
+    assert task.verify(p, s)
+    tokens = lay_path(task, p, best).reshape(15, 15)
+    tokens[best[5]] = 2
+    broken = task.decode(p, tokens.reshape(-1))
+    assert not task.verify(p, broken) and broken.note
+    assert broken.path[0] == p.start and len(broken.path) == 5
+    tokens[best[5]] = WALL
+    nothing = task.decode(p, np.zeros(225, dtype=np.int64))
+    assert nothing.path == [p.start] and not task.verify(p, nothing)
+
+
+def test_batch_encoding_matches_single_encoding(task):
+    rng = np.random.default_rng(1)
+    batch = generate(rng, 20, 11, 13)
+    inputs, labels = encode_batch(batch.walls, batch.starts, batch.goals, batch.on_path, 15)
+    for i in range(len(batch)):
+        p = task.parse({"grid": batch.walls[i].astype(int).tolist(),
+                        "start": batch.starts[i].tolist(), "goal": batch.goals[i].tolist()})
+        assert (inputs[i] == task.encode(p)).all()
+        s = task.decode(p, labels[i])
+        assert task.verify(p, s) and len(s.path) - 1 == batch.lengths[i]
+        assert (labels[i].reshape(15, 15)[11:, :] == -100).all()
+
+
+# ---------------------------------------------------------------- generator
+
+def test_generator_is_seeded_and_paths_are_unique():
+    a = generate(np.random.default_rng(5), 50, 15, 15)
+    b = generate(np.random.default_rng(5), 50, 15, 15)
+    c = generate(np.random.default_rng(6), 50, 15, 15)
+    assert (a.walls == b.walls).all() and (a.goals == b.goals).all()
+    assert not (a.walls == c.walls).all()
+    assert (a.on_path.reshape(50, -1).sum(axis=1) == a.lengths + 1).all()
+
+
+@pytest.mark.parametrize("size", [(7, 7), (9, 9), (15, 15), (9, 15), (14, 10), (5, 12), (30, 30)])
+def test_generator_makes_every_size(size):
+    batch = generate(np.random.default_rng(2), 20, *size)
+    assert batch.walls.shape == (20, *size)
+    assert (batch.lengths >= 1).all()
+    rows = np.arange(20)
+    assert not batch.walls[rows, batch.starts[:, 0], batch.starts[:, 1]].any()
+    assert not batch.walls[rows, batch.goals[:, 0], batch.goals[:, 1]].any()
+
+
+def _edges_and_nodes(walls: np.ndarray) -> tuple[int, int]:
+    open_ = ~walls
+    edges = (open_[1:, :] & open_[:-1, :]).sum() + (open_[:, 1:] & open_[:, :-1]).sum()
+    return int(edges), int(open_.sum())
+
+
+def test_perfect_mazes_are_trees_and_looped_ones_have_loops():
+    rng = np.random.default_rng(4)
+    perfect = generate(rng, 40, 15, 15, loop_fraction=0.0, door_fraction=0.0,
+                       borderless_fraction=0.0)
+    for w in perfect.walls:
+        edges, nodes = _edges_and_nodes(w)
+        assert edges == nodes - 1
+    looped = generate(rng, 40, 15, 15, loop_fraction=1.0, max_loop_rate=0.3, door_fraction=0.0,
+                      borderless_fraction=0.0)
+    extra = [e - (n - 1) for e, n in (_edges_and_nodes(w) for w in looped.walls)]
+    assert min(extra) >= 0 and np.mean(extra) > 2
+
+
+def test_hard_mazes_have_longer_paths_and_more_choices():
+    rng = np.random.default_rng(8)
+    hard = generate(rng, 200, 15, 15, hard_fraction=1.0)
+    easy = generate(rng, 200, 15, 15, hard_fraction=0.0)
+    assert hard.lengths.mean() > 1.5 * easy.lengths.mean()
+    assert hard.choices.mean() > easy.choices.mean()
+
+
+def test_test_sets_are_fixed_and_disjoint_from_training():
+    data = MazeData(canvas=9, train_size=600, test_per_size=150, test_sizes=[(9, 9), (7, 9)])
+    tests = {s: held_out_set(data, s) for s in data.resolved_test_sizes()}
+    again = held_out_set(data, (9, 9))
+    assert (again.walls == tests[(9, 9)].walls).all()
+    held_out = {k for b in tests.values() for k in canonical_keys(b)}
+    assert len(held_out) == 300
+    for seed in (0, 1):
+        train = train_mazes(data, seed, held_out)
+        keys = {k for b in train for k in canonical_keys(b)}
+        assert sum(len(b) for b in train) >= 600
+        assert not keys & held_out
+
+
+def test_canonical_keys_are_symmetry_invariant():
+    batch = generate(np.random.default_rng(9), 10, 9, 13)
+    keys = canonical_keys(batch)
+    turned = batch.take(np.arange(10))
+    turned.walls = np.ascontiguousarray(np.rot90(batch.walls, 1, axes=(1, 2)))
+    turned.starts = np.stack([12 - batch.starts[:, 1], batch.starts[:, 0]], axis=1)
+    turned.goals = np.stack([12 - batch.goals[:, 1], batch.goals[:, 0]], axis=1)
+    assert canonical_keys(turned) == keys
+
+
+def test_build_dataset_shapes_and_labels():
+    cfg = MazeRecipe.model_validate({**MazeRecipe.presets["cpu"],
+                                     "data": {"canvas": 11, "train_size": 300, "test_per_size": 40}})
+    data = MazeTask(canvas=11).build_dataset(cfg)
+    assert data.train.inputs.shape == (300, 121) and data.train.labels.shape == (300, 121)
+    assert data.test.inputs.shape == (120, 121) and len(data.problems) == 120
+    for split in (data.train, data.test):
+        assert ((split.labels == START).sum(axis=1) == 1).all()
+        assert ((split.labels == GOAL).sum(axis=1) == 1).all()
+        assert ((split.labels == PATH) <= (split.inputs == OPEN)).all()
+    lengths = [len(shortest_path(np.array(p.grid, dtype=bool), p.start, p.goal)) - 2
+               for p in data.problems]
+    assert ((data.test.labels == PATH).sum(axis=1) == lengths).all()
+    assert ((data.train.labels == -100) == (data.train.inputs == PAD)).all()
+    assert data.augment is dihedral
+
+
+# ---------------------------------------------------------------- augmentation
+
+def _reread(tokens: np.ndarray, canvas: int):
+    board = tokens.reshape(canvas, canvas)
+    walls = (board == WALL) | (board == PAD)
+    return walls, tuple(np.argwhere(board == START)[0]), tuple(np.argwhere(board == GOAL)[0])
+
+
+def test_dihedral_permutations_are_the_eight_symmetries():
+    perms = dihedral_permutations(6)
+    assert len({p.tobytes() for p in perms}) == 8
+    base = np.arange(36).reshape(6, 6)
+    expected = {np.rot90(v, k).tobytes() for v in (base, base.T) for k in range(4)}
+    assert {base.reshape(-1)[p].reshape(6, 6).tobytes() for p in perms} == expected
+
+
+def test_augmentation_preserves_shortest_path_length():
+    rng = np.random.default_rng(11)
+    batch = generate(rng, 64, 11, 15)
+    inputs, labels = encode_batch(batch.walls, batch.starts, batch.goals, batch.on_path, 15)
+    aug_in, aug_lab = dihedral(inputs, labels, rng)
+    assert not (aug_in == inputs).all()
+    for i in range(64):
+        walls, start, goal = _reread(aug_in[i], 15)
+        path = shortest_path(walls, start, goal)
+        assert len(path) - 1 == batch.lengths[i]
+        marked = aug_lab[i].reshape(15, 15) == PATH
+        assert marked.sum() == batch.lengths[i] - 1
+        assert all(marked[c] for c in path[1:-1])
+
+
+def test_augmentation_works_on_torch_tensors():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    batch = generate(rng, 8, 9, 9)
+    inputs, labels = encode_batch(batch.walls, batch.starts, batch.goals, batch.on_path, 9)
+    x, y = dihedral(torch.as_tensor(inputs), torch.as_tensor(labels), np.random.default_rng(1))
+    a, b = dihedral(inputs, labels, np.random.default_rng(1))
+    assert (x.numpy() == a).all() and (y.numpy() == b).all()
+
+
+# ---------------------------------------------------------------- mazes from other generators
+
+@pytest.mark.parametrize("make", [recursive_division, kruskal])
+@pytest.mark.parametrize("size", [(7, 7), (15, 15), (11, 15), (21, 31)])
+def test_mazes_from_other_generators_parse_solve_and_verify(task, make, size):
+    rng = np.random.default_rng(sum(size))
+    for _ in range(5):
+        walls = make(rng, *size)
+        open_cells = np.argwhere(~walls)
+        start = tuple(int(v) for v in open_cells[rng.integers(len(open_cells))])
+        dist = distances(walls, start)
+        goal = tuple(int(v) for v in np.argwhere(dist == dist.max())[0])
+        assert (dist[~walls] >= 0).all()
+        for raw in ({"maze": drawn(walls, start, goal)},
+                    {"maze": "\n".join(drawn(walls, start, goal))},
+                    {"grid": walls.astype(int).tolist(), "start": list(start), "goal": list(goal)}):
+            p = task.parse(raw)
+            s = task.solve_exact(p)
+            assert task.verify(p, s) and len(s.path) - 1 == dist.max()
+        if max(size) <= task.canvas:
+            assert task.verify(p, task.decode(p, lay_path(task, p, s.path)))
+
+
+# ---------------------------------------------------------------- recipe, plugin, examples
+
+def test_recipe_presets_take_shape_from_the_canvas():
+    cpu = MazeRecipe.model_validate(MazeRecipe.presets["cpu"])
+    assert cpu.model.mixer == "conv" and cpu.model.grid == (15, 15) and cpu.model.seq_len == 225
+    assert cpu.model.vocab_size == 6 and cpu.data.canvas >= 15
+    paper = MazeRecipe.model_validate(MazeRecipe.presets["paper"])
+    m = paper.model
+    assert (paper.data.canvas, m.seq_len, m.mixer, m.hidden_size, m.T, m.n, m.halt_max_steps) == (
+        30, 900, "attention", 512, 3, 4, 16)
+    bigger = MazeRecipe.model_validate({**MazeRecipe.presets["cpu"], "data": {"canvas": 31}})
+    assert bigger.model.seq_len == 961 and bigger.model.grid == (31, 31)
+    assert MazeRecipe.model_validate(bigger.model_dump()) == bigger
+    with pytest.raises(ValidationError, match="does not match data.canvas=15"):
+        MazeRecipe.model_validate({"model": {"seq_len": 100, "hidden_size": 64}})
+    with pytest.raises(ValidationError, match="not within 3..15"):
+        MazeData(test_sizes=[(17, 17)])
+
+
+def test_plugin_registers_the_maze_task():
+    pm = pluggy.PluginManager("trm_hub")
+    pm.add_hookspecs(hookspecs)
+    pm.register(maze_plugin)
+    pm.check_pending()
+    tasks = []
+    pm.hook.register_tasks(register=tasks.append)
+    assert [t.name for t in tasks] == ["maze"] and isinstance(tasks[0], MazeTask)
+
+
+def test_routing_examples_are_varied_and_valid(task):
+    examples = list(task.routing_examples(60, seed=3))
+    assert len(examples) == 60
+    assert examples == list(task.routing_examples(60, seed=3))
+    kinds = set()
+    sizes = set()
+    for raw in examples:
+        p = task.parse(raw)
+        key = "maze" if "maze" in raw else "grid"
+        kinds.add((key, type(raw[key]).__name__, type(raw[key][0]).__name__, "start" in raw))
+        sizes.add((p.height, p.width))
+    assert len(kinds) >= 5 and len(sizes) >= 10
+
+
+@pytest.mark.parametrize("name", ["maze15.json", "maze_grid.json", "maze_text.json"])
+def test_shipped_examples_parse_and_solve(task, name):
+    p = task.parse(json.loads((EXAMPLES / name).read_text()))
+    s = task.solve_exact(p)
+    assert task.verify(p, s)
+    assert task.encode(p).shape == (225,)
+
+
+def test_report_of_perfect_predictions():
+    task = MazeTask(canvas=11)
+    cfg = MazeRecipe.model_validate({**MazeRecipe.presets["cpu"],
+                                     "data": {"canvas": 11, "train_size": 10, "test_per_size": 30}})
+    data = task.build_dataset(cfg)
+    steps = np.full(len(data.test), 3)
+    out = report(task, data.problems, data.test.labels.clip(min=0), data.test.labels, steps, 0.5)
+    assert out["solved"] == 1.0 and out["exact"] == 1.0 and out["mean_steps"] == 3.0
+    assert set(out["per_size"]) == {"9x9", "11x11", "9x11"}
+    assert sum(v["n"] for v in out["per_path_length"].values()) == 90
+    assert length_bin(25) == "20-39" and length_bin(0) == "unreachable"
