@@ -13,9 +13,9 @@ import click
 from pydantic import ValidationError
 
 from trm_hub.errors import HubError, format_validation_error, one_line
+from trm_hub.pipeline import NO_FIT
 
 DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
-NO_FIT = "no task fits"
 
 
 class CliError(click.ClickException):
@@ -255,26 +255,32 @@ def router() -> None:
 
 
 @router.command("fit")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Where to store the fitted router.")
-def router_fit(out: str | None) -> None:
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Where to store it (default: the user cache).")
+@click.option("--examples", type=click.IntRange(min=10), default=None, help="Routing examples per task.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def router_fit(out: str | None, examples: int | None, seed: int) -> None:
     """Refit the router on every registered task's routing examples."""
     from trm_hub import router as routing
     from trm_hub.plugins import load_tasks
 
     with user_errors():
-        path = out or getattr(routing, "DEFAULT_PATH", None)
-        result = routing.fit_router(load_tasks(), Path(path) if path else None)
-        _print_json({"router": str(result) if result is not None else str(path)})
+        _print_json(routing.fit_router(load_tasks(), out, n=examples, seed=seed))
 
 
 @router.command("eval")
-def router_eval() -> None:
+@click.option("--examples", type=click.IntRange(min=10), default=200, show_default=True, help="Held-out problems per task.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def router_eval(examples: int, as_json: bool) -> None:
     """Report the router's accuracy per task and its rejection of out-of-scope problems."""
     from trm_hub import router as routing
     from trm_hub.plugins import load_tasks
 
     with user_errors():
-        _print_json(routing.evaluate_router(load_tasks()))
+        report = routing.evaluate_router(load_tasks(), n=examples)
+    if as_json:
+        _print_json(report)
+    else:
+        click.echo(routing.format_report(report))
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:

@@ -17,6 +17,7 @@ from trm_hub.registry import Registry
 from trm_hub.task import Task
 
 DEBUG_ENV = "TRM_HUB_DEBUG"
+NO_FIT = "no task fits"
 
 
 class InputError(HubError):
@@ -134,11 +135,13 @@ def unknown_task_message(name: Any, tasks: dict[str, Task]) -> str:
 
 def no_fit_message(decision: Any) -> str:
     """One line saying no task fits, naming the closest tasks and their scores."""
-    scores = sorted((decision.scores or {}).items(), key=lambda item: -item[1])[:3]
-    closest = ", ".join(f"{name} ({score:.2f})" for name, score in scores) or "none"
     reason = one_line(getattr(decision, "reason", "") or "")
-    text = f"no task fits this problem; closest tasks: {closest}"
-    return f"{text} [{reason}]" if reason and "closest" not in reason else text
+    scores = dict(getattr(decision, "scores", None) or {})
+    if reason.startswith(NO_FIT) or (reason and not scores):
+        return reason
+    ranked = sorted(scores.items(), key=lambda item: -item[1])[:3]
+    closest = ", ".join(f"{name} {score:.2f}" for name, score in ranked) or "none"
+    return f"{NO_FIT}: {reason or 'rejected by the router'} (closest: {closest})"
 
 
 def strip_task_key(raw: dict[str, Any]) -> dict[str, Any]:
@@ -240,8 +243,6 @@ def route_items(
     for index, item in enumerate(items):
         if isinstance(item, LineError):
             results[index] = error_result(item.message)
-        elif "task" in item and item["task"] not in tasks:
-            results[index] = error_result(unknown_task_message(item["task"], tasks))
         else:
             pending.append(index)
     if not pending:

@@ -142,19 +142,22 @@ class Task:
         self, problems: Sequence[Problem], device: str = "auto", registry: "Registry | None" = None
     ) -> list[Answer]:
         """Batched answers: per model, verified weights -> encode -> `infer` -> decode -> verify."""
-        import torch
-
-        from trm_hub.model import resolve_device
         from trm_hub.registry import Registry
 
         registry = registry or Registry.load()
-        target = resolve_device(device)
         groups: dict[str, list[int]] = {}
         for index, problem in enumerate(problems):
             groups.setdefault(self.model_name(problem), []).append(index)
+        weights = {model_name: registry.weights_for(self.name, model_name) for model_name in groups}
+
+        import torch
+
+        from trm_hub.model import resolve_device
+
+        target = resolve_device(device)
         answers: list[Answer | None] = [None] * len(problems)
         for model_name, indices in groups.items():
-            model, meta = self.load_model(registry.weights_for(self.name, model_name), target)
+            model, meta = self.load_model(weights[model_name], target)
             threshold = float((meta.get("train") or {}).get("halt_threshold", 0.0))
             seq_len = model.config.seq_len
             for start in range(0, len(indices), self.solve_batch_size):

@@ -1,0 +1,3 @@
+"""A plugin that fails on import."""
+
+raise RuntimeError("broken on purpose")
