@@ -179,6 +179,8 @@ def test_dedup_for_arc2_eval_drops_arc1_eval_copies():
     assert len(report.same_id_as_eval) == 6
     with pytest.raises(ValueError, match="'arc2/eval' is the evaluation set"):
         training_records(("arc2/eval",), "arc2/eval")
+    default = training_records(eval_set="arc2/eval")
+    assert {r.source for r in default} == {"arc2/train"} and len(default) == 1000
 
 
 def test_build_dataset_gives_each_task_view_its_own_puzzle_id():

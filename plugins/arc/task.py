@@ -17,7 +17,7 @@ class ArcTask(Task):
     """Abstraction and Reasoning Corpus: infer a grid transformation from demonstration pairs."""
 
     name: ClassVar[str] = "arc"
-    description: ClassVar[str] = "ARC-AGI grid puzzles: learn the transformation from train pairs, apply to test inputs"
+    description: ClassVar[str] = "ARC-AGI grid puzzles: infer the transformation from train pairs, apply it to tests"
     Problem = ArcProblem
     Solution = ArcSolution
 

@@ -14,7 +14,7 @@ def vote(
     scores: Sequence[float] | None = None,
     top: int = 2,
 ) -> list[tuple[Grid, int]]:
-    """The `top` most frequent distinct grids with their counts; ties go to the higher summed score, then the earlier one."""
+    """The `top` most frequent distinct grids with counts; ties: higher summed score, then earlier."""
     if scores is not None and len(scores) != len(candidates):
         raise ValueError(f"got {len(scores)} scores for {len(candidates)} candidates")
     tally: dict[tuple[tuple[int, ...], ...], list[float]] = {}

@@ -1,4 +1,4 @@
-"""RDKit helpers: parsing with RDKit's own reason on failure, canonical and randomised SMILES, scaffolds, fingerprints."""
+"""RDKit helpers: parsing with RDKit's reason on failure, canonical/random SMILES, scaffolds, fingerprints."""
 
 from __future__ import annotations
 

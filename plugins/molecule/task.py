@@ -67,7 +67,7 @@ class MoleculeTask(Task):
         )
 
     def routing_examples(self, n: int, seed: int) -> Iterator[dict[str, Any]]:
-        """Real SMILES from the three data sets: single or lists, with or without a property, as written or canonical."""
+        """Real SMILES from the data sets: one or a list, with or without a property, as written or canonical."""
         from trm_hub_plugins.molecule.data import load_dataset
 
         rng = np.random.default_rng(seed)
@@ -83,5 +83,6 @@ class MoleculeTask(Task):
             problem: dict[str, Any] = {"smiles": smiles[0] if count == 1 and rng.random() < 0.8 else smiles}
             if rng.random() < 0.6:
                 spellings = PROPERTY_SPELLINGS[prop]
-                problem["property"] = spellings[0] if rng.random() < 0.7 else spellings[int(rng.integers(len(spellings)))]
+                pick = 0 if rng.random() < 0.7 else int(rng.integers(len(spellings)))
+                problem["property"] = spellings[pick]
             yield problem

@@ -131,7 +131,9 @@ RANDOM_VARIANTS = 10
 VOCAB_SEED = 0
 
 
-def build_vocabulary(smiles: Iterable[str], max_len: int, variants: int = RANDOM_VARIANTS, seed: int = VOCAB_SEED) -> Vocabulary:
+def build_vocabulary(
+    smiles: Iterable[str], max_len: int, variants: int = RANDOM_VARIANTS, seed: int = VOCAB_SEED
+) -> Vocabulary:
     """Vocabulary of the tokens in `smiles` and in `variants` randomised SMILES of each, plus all ring digits."""
     from trm_hub_plugins.molecule.chem import random_smiles
 
