@@ -274,3 +274,18 @@ def test_plugin_registers_the_task_without_heavy_imports():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["molecule", "False", "False", "False"]
+
+
+def test_randomised_token_batches_keep_molecules_and_labels():
+    from trm_hub_plugins.molecule.augment import randomise_tokens
+
+    vocab = default_vocabulary()
+    smiles = list(load_dataset("solubility").smiles[:32])
+    inputs = vocab.encode_many(smiles)
+    labels = np.arange(32, dtype=np.float32).reshape(32, 1)
+    moved, same = randomise_tokens(inputs, labels, np.random.default_rng(0))
+    assert same is labels and moved.shape == inputs.shape
+    assert (moved != inputs).any(axis=1).sum() > 16
+    assert [canonical_smiles(vocab.decode(row)) for row in moved] == smiles
+    again, _ = randomise_tokens(inputs, labels, np.random.default_rng(0))
+    assert np.array_equal(again, moved)
