@@ -70,7 +70,14 @@ def run_cli(
     full_env.update(env or {})
     command = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "trm_hub", *args]
     return subprocess.run(
-        command, input=stdin, capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout
+        command,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=timeout,
     )
 
 
