@@ -270,21 +270,38 @@ def test_decode_of_a_perfect_prediction_verifies(task):
     assert s.path == best and task.verify(p, s) and s.note is None
 
 
-def test_decode_ignores_stray_cells_and_reports_a_broken_path(task):
-    p = task.parse({"maze": ROWS})
+def test_decode_walks_the_marks_and_fails_on_branches_gaps_and_floods(task):
+    p = task.parse({"maze": ["#########",
+                             "#S  #   #",
+                             "# # # # #",
+                             "# #   # #",
+                             "# ##### #",
+                             "#      G#",
+                             "#########"]})
     best = task.solve_exact(p).path
-    tokens = lay_path(task, p, best).reshape(15, 15)
-    tokens[3, 1] = PATH
-    s = task.decode(p, tokens.reshape(-1))
-    assert task.verify(p, s)
-    tokens = lay_path(task, p, best).reshape(15, 15)
-    tokens[best[5]] = 2
-    broken = task.decode(p, tokens.reshape(-1))
-    assert not task.verify(p, broken) and broken.note
-    assert broken.path[0] == p.start and len(broken.path) == 5
-    tokens[best[5]] = WALL
+    assert best[:5] == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)] and len(best) == 11
+    stray = lay_path(task, p, best).reshape(15, 15)
+    stray[2, 5] = PATH
+    assert task.verify(p, task.decode(p, stray.reshape(-1)))
+    spur = lay_path(task, p, best).reshape(15, 15)
+    spur[1, 2] = PATH
+    branched = task.decode(p, spur.reshape(-1))
+    assert not task.verify(p, branched) and branched.path == [p.start]
+    gap = lay_path(task, p, best).reshape(15, 15)
+    gap[best[5]] = OPEN
+    broken = task.decode(p, gap.reshape(-1))
+    assert not task.verify(p, broken) and "not at the goal" in broken.note
+    assert broken.path == best[:5]
+    flood = task.encode(p).reshape(15, 15).copy()
+    flood[flood == OPEN] = PATH
+    assert not task.verify(p, task.decode(p, flood.reshape(-1)))
     nothing = task.decode(p, np.zeros(225, dtype=np.int64))
     assert nothing.path == [p.start] and not task.verify(p, nothing)
+    through_wall = task.encode(p).reshape(15, 15).copy()
+    for cell in [(1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 7), (2, 7), (3, 7), (4, 7)]:
+        through_wall[cell] = PATH
+    cut = task.decode(p, through_wall.reshape(-1))
+    assert cut.path[-1] == p.goal and "on a wall" in cut.note
 
 
 def test_batch_encoding_matches_single_encoding(task):
@@ -515,3 +532,54 @@ def test_report_of_perfect_predictions():
     assert set(out["per_size"]) == {"9x9", "11x11", "9x11"}
     assert sum(v["n"] for v in out["per_path_length"].values()) == 90
     assert length_bin(25) == "20-39" and length_bin(0) == "unreachable"
+
+
+# ---------------------------------------------------------------- with a real (untrained) TRM
+
+def _tiny_checkpoint(tmp_path: Path, canvas: int) -> tuple[Path, MazeRecipe]:
+    from trm_hub.model import TRM, save_checkpoint
+
+    cfg = MazeRecipe.model_validate({
+        **MazeRecipe.presets["cpu"],
+        "model": {"mixer": "conv", "pos_encodings": "none", "hidden_size": 16, "num_heads": 2,
+                  "expansion": 2.0, "T": 1, "n": 1, "halt_max_steps": 2},
+        "data": {"canvas": canvas, "train_size": 10, "test_sizes": [(canvas, canvas), (7, canvas)],
+                 "test_per_size": 12, "foreign_per_size": 3},
+    })
+    model = TRM(cfg.model)
+    meta = {"task": "maze", "task_version": MazeTask.version, "model_name": "maze",
+            "train": cfg.model_dump(mode="json"), "metrics": {}, "step": 0}
+    return save_checkpoint(tmp_path / "maze", model, meta), cfg
+
+
+def test_solve_with_a_registered_checkpoint_adopts_its_canvas(tmp_path):
+    from trm_hub.registry import Registry
+
+    weights, _ = _tiny_checkpoint(tmp_path, 9)
+    registry = Registry(shipped=tmp_path / "none.yaml", user=tmp_path / "registry.yaml")
+    registry.record("maze", "maze", weights)
+    task = MazeTask(canvas=15)
+    answers = task.solve([task.parse({"maze": ROWS})], device="cpu", registry=registry)
+    assert task.canvas == 9
+    assert len(answers) == 1 and answers[0].task == "maze"
+    answer = answers[0]
+    assert answer.solution.path[0] == (1, 1) and isinstance(answer.verified, bool)
+    assert answer.verified == (answer.solution.note is None)
+    assert 1 <= answer.steps <= 2
+    with pytest.raises(ValueError, match=r"11x11 .*canvas is 9x9.*data\.canvas=11`"):
+        task.solve([task.parse(json.loads((EXAMPLES / "maze_grid.json").read_text()))],
+                   device="cpu", registry=registry)
+
+
+def test_evaluate_reports_per_size_length_generator_and_timing(tmp_path):
+    from trm_hub.train import evaluate
+
+    weights, cfg = _tiny_checkpoint(tmp_path, 9)
+    rep = evaluate(MazeTask(), cfg, checkpoint=weights)
+    assert rep["task"] == "maze" and rep["canvas"] == 9 and rep["n"] == 24
+    assert set(rep["per_size"]) == {"9x9", "7x9"}
+    assert sum(g["n"] for g in rep["per_path_length"].values()) == 24
+    assert set(rep["other_generators"]) == {"wilson 9x9", "sidewinder 9x9", "division 9x9"}
+    assert rep["bfs_ms_per_maze"] > 0 and rep["trm_ms_per_maze"] > 0
+    assert 1 <= rep["mean_steps"] <= 2 and 0.0 <= rep["solved"] <= 1.0
+    assert any("time per maze" in line for line in rep["table"])

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from typing import Any, Sequence
 
 import numpy as np
 
-from trm_hub.task import TaskData
 from trm_hub_plugins.maze.problem import MazeProblem
+from trm_hub_plugins.maze.recipe import MazeData, canvas_from_meta
 from trm_hub_plugins.maze.search import shortest_path
 
 LENGTH_EDGES = (1, 10, 20, 40, 80, 160, 320, 640)
+EVAL_BATCH = 256
 
 
 def length_bin(length: int) -> str:
@@ -75,30 +77,77 @@ def report(task: Any, problems: Sequence[MazeProblem], outputs: np.ndarray, labe
     }
 
 
-def evaluate_model(task: Any, model: Any, data: TaskData, *, device: str = "auto",
-                   batch_size: int = 256, halt_threshold: float = 0.0,
-                   limit: int | None = None) -> dict[str, Any]:
-    """Run a TRM on the held-out split with adaptive halting and report the scores."""
-    import torch
+def checkpoint_data(cfg: Any, meta: dict[str, Any], canvas: int) -> MazeData:
+    """The held-out settings for a checkpoint: the run's data section when its canvas matches,
+    else the checkpoint's own."""
+    data = getattr(cfg, "data", None)
+    if isinstance(data, MazeData) and data.canvas == canvas:
+        return data
+    saved = ((meta.get("train") or {}).get("data")) or {}
+    try:
+        found = MazeData.model_validate(saved)
+    except ValueError:
+        found = MazeData(canvas=canvas)
+    return found if found.canvas == canvas else MazeData(canvas=canvas)
 
-    from trm_hub.model import resolve_device
 
-    dev = resolve_device(device)
-    model = model.to(dev).eval()
-    count = len(data.test) if limit is None else min(limit, len(data.test))
-    outputs, steps = [], []
-    seconds = 0.0
-    with torch.inference_mode():
-        for lo in range(0, count, batch_size):
-            x = torch.as_tensor(data.test.inputs[lo:lo + batch_size], device=dev)
-            start = time.perf_counter()
-            result = model.infer(x, halt_threshold=halt_threshold, adaptive=True)
-            if dev.type == "cuda":
-                torch.cuda.synchronize(dev)
-            seconds += time.perf_counter() - start
-            outputs.append(result.outputs.cpu().numpy())
-            steps.append(result.steps.cpu().numpy())
-    out = report(task, data.problems[:count], np.concatenate(outputs), data.test.labels[:count],
-                 np.concatenate(steps), seconds)
-    out.update({"device": str(dev), "batch_size": batch_size})
-    return out
+def _summary(task: Any, problems: Sequence[MazeProblem], outputs: np.ndarray,
+             steps: np.ndarray) -> dict[str, float]:
+    solved = [bool(task.verify(p, task.decode(p, outputs[i]))) for i, p in enumerate(problems)]
+    return {"n": len(problems), "solved": float(np.mean(solved)) if solved else 0.0,
+            "mean_steps": float(np.mean(steps)) if len(steps) else 0.0}
+
+
+def format_report(rep: dict[str, Any]) -> str:
+    """The report as a plain-text table."""
+    head = f"{'':<14}{'n':>7}{'solved':>9}{'exact':>9}{'steps':>8}"
+
+    def row(name: str, g: dict[str, Any]) -> str:
+        exact = f"{g['exact']:>9.3f}" if "exact" in g else f"{'':>9}"
+        return f"{name:<14}{g['n']:>7}{g['solved']:>9.3f}{exact}{g['mean_steps']:>8.2f}"
+
+    lines = [f"maze, canvas {rep['canvas']}x{rep['canvas']}: held-out mazes", head, row("all", rep)]
+    lines += [row(k, v) for k, v in rep["per_size"].items()]
+    lines += ["", "by shortest-path length (steps)", head]
+    lines += [row(k, v) for k, v in rep["per_path_length"].items()]
+    if rep.get("other_generators"):
+        lines += ["", "mazes from other generators", head]
+        lines += [row(k, v) for k, v in rep["other_generators"].items()]
+    lines += ["", f"time per maze: BFS {rep['bfs_ms_per_maze']:.3f} ms (one core), "
+                  f"TRM {rep['trm_ms_per_maze']:.3f} ms ({rep['device']}, batch {rep['batch_size']})"]
+    return "\n".join(lines)
+
+
+def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
+    """Predict the held-out mazes (and other generators' mazes) with adaptive halting; report."""
+    from trm_hub.train.evaluate import predict
+
+    from trm_hub_plugins.maze.data import held_out_sets, to_problems, to_split
+    from trm_hub_plugins.maze.foreign import FOREIGN, foreign_set
+
+    canvas = canvas_from_meta(meta) or math.isqrt(int(model.config.seq_len))
+    task.configure(meta)
+    data = checkpoint_data(cfg, meta, canvas)
+    threshold = float(getattr(cfg, "halt_threshold", 0.0))
+
+    def run(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        ids = np.zeros(len(inputs), dtype=np.int64) if model.config.puzzle_emb_ndim else None
+        return predict(model, inputs, ids, batch_size=EVAL_BATCH, halt_threshold=threshold)
+
+    batches = list(held_out_sets(data).values())
+    split = to_split(batches, canvas)
+    problems = [p for b in batches for p in to_problems(b)]
+    outputs, steps, seconds = run(split.inputs)
+    rep = {"canvas": canvas, **report(task, problems, outputs, split.labels, steps, seconds)}
+    others = {}
+    side = canvas if canvas % 2 else canvas - 1
+    if data.foreign_per_size and side >= 5:
+        for kind in FOREIGN:
+            batch = foreign_set(kind, data.foreign_per_size, side, side, data.test_seed)
+            out, st, _ = run(to_split([batch], canvas).inputs)
+            others[f"{kind} {side}x{side}"] = _summary(task, to_problems(batch), out, st)
+    rep["other_generators"] = others
+    rep.update({"device": str(next(model.parameters()).device), "batch_size": EVAL_BATCH,
+                "max_steps": int(model.config.halt_max_steps)})
+    rep["table"] = format_report(rep).splitlines()
+    return rep

@@ -29,6 +29,15 @@ def default_test_sizes(canvas: int) -> list[Size]:
     return square + ([(oblong, canvas)] if oblong < canvas else [])
 
 
+def canvas_from_meta(meta: dict[str, Any]) -> int | None:
+    """The canvas side a checkpoint was trained on, from its meta (train.data.canvas or grid)."""
+    canvas = ((meta.get("train") or {}).get("data") or {}).get("canvas")
+    if canvas is None:
+        grid = (meta.get("model") or {}).get("grid")
+        canvas = grid[0] if grid else None
+    return int(canvas) if canvas is not None else None
+
+
 class MazeData(Strict):
     """What the maze dataset holds and how its mazes are generated."""
 
@@ -47,6 +56,7 @@ class MazeData(Strict):
     hard_keep: float = Field(0.5, gt=0.0, le=1.0, description="share of hard candidates kept")
     door_fraction: float = Field(0.25, ge=0.0, le=1.0, description="S or G as an entrance")
     borderless_fraction: float = Field(0.15, ge=0.0, le=1.0)
+    foreign_per_size: int = Field(300, ge=0, description="evaluation mazes per other generator")
     random_offset: bool = Field(True, description="place training mazes anywhere in the canvas")
     augment: bool = Field(True, description="random symmetry of the square per training batch")
 

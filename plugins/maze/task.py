@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -10,34 +11,37 @@ import numpy as np
 
 from trm_hub.task import Task, TaskData
 from trm_hub_plugins.maze.problem import MazeProblem, MazeSolution
-from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe
-from trm_hub_plugins.maze.search import distances, explain, shortest_path
+from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, canvas_from_meta
+from trm_hub_plugins.maze.search import STEPS, explain, shortest_path
 from trm_hub_plugins.maze.tokens import check_fits, encode_grid, path_cells
 
 Cell = tuple[int, int]
 WEIGHTS = Path(__file__).parent / "weights"
 
 
-def canvas_from_meta(meta: dict[str, Any]) -> int | None:
-    """The canvas side a checkpoint was trained on, from its meta (train.data.canvas or grid)."""
-    canvas = ((meta.get("train") or {}).get("data") or {}).get("canvas")
-    if canvas is None:
-        grid = (meta.get("model") or {}).get("grid")
-        canvas = grid[0] if grid else None
-    return int(canvas) if canvas is not None else None
-
-
 def _walls(problem: MazeProblem) -> np.ndarray:
     return np.array(problem.grid, dtype=bool)
 
 
-def _partial(allowed: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
-    """Path within `allowed` from start to the reachable cell nearest the goal."""
-    dist = distances(~allowed, start)
-    reached = np.argwhere(dist >= 0)
-    gap = np.abs(reached - np.array(goal)).sum(axis=1) * 10_000 - dist[tuple(reached.T)]
-    end = tuple(int(v) for v in reached[gap.argmin()])
-    return shortest_path(~allowed, start, end) or [start]
+def walk(marked: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
+    """Follow marked cells from start: step to the goal when it is next door, else to the one
+    unvisited marked neighbour; stop at a dead end or where the marks branch."""
+    height, width = marked.shape
+    path = [start]
+    seen = {start}
+    r, c = start
+    while (r, c) != goal:
+        nxt = [(r + dr, c + dc) for dr, dc in STEPS
+               if 0 <= r + dr < height and 0 <= c + dc < width
+               and marked[r + dr, c + dc] and (r + dr, c + dc) not in seen]
+        if goal in nxt:
+            nxt = [goal]
+        if len(nxt) != 1:
+            break
+        r, c = nxt[0]
+        seen.add((r, c))
+        path.append((r, c))
+    return path
 
 
 class MazeTask(Task):
@@ -61,6 +65,12 @@ class MazeTask(Task):
             self._canvas = self._registered_canvas() or MazeData().canvas
         return self._canvas
 
+    def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
+        """Load a checkpoint and adopt its canvas, so `encode` pads mazes to what it takes."""
+        model, meta = super().load_model(path, device)
+        self.configure(meta)
+        return model, meta
+
     def configure(self, meta: dict[str, Any]) -> None:
         """Adopt the canvas of a loaded checkpoint (its meta dict)."""
         canvas = canvas_from_meta(meta)
@@ -72,7 +82,7 @@ class MazeTask(Task):
         try:
             from trm_hub.registry import Registry
 
-            candidates.append(Path(Registry.load().weights_for(self.name, self.name)))
+            candidates.append(Path(Registry.load().weights_path(self.name, self.name)))
         except Exception:  # no registry or no registered weights: use the shipped JSON
             pass
         candidates.append(WEIGHTS / f"{self.name}.json")
@@ -90,27 +100,24 @@ class MazeTask(Task):
     def parse(self, data: dict[str, Any]) -> MazeProblem:
         return MazeProblem.model_validate(data)
 
-    def fits(self, problem: MazeProblem) -> None:
-        """Raise a clear error when the maze is larger than the model's canvas."""
-        check_fits(problem.height, problem.width, self.canvas)
-
     def encode(self, problem: MazeProblem) -> np.ndarray:
         return encode_grid(_walls(problem), problem.start, problem.goal, self.canvas)
 
     def decode(self, problem: MazeProblem, tokens: np.ndarray) -> MazeSolution:
-        """Predicted canvas -> the S..G route through the cells marked as path.
+        """Predicted canvas -> the path walked from S along the cells marked as path.
 
-        Open marked cells are tried first, then marked cells on walls; when no route joins S to
-        G the path goes from S as near to G as the marked cells allow, and `note` says why
-        it fails.
+        The walk stops at a dead end or where the marks branch, so a prediction that is not one
+        clear S..G path gives a path that fails `verify`, with `note` saying why.
         """
         walls = _walls(problem)
-        marked = path_cells(tokens, problem.height, problem.width, self.canvas)
-        marked[problem.start] = marked[problem.goal] = True
-        path = (shortest_path(~(marked & ~walls), problem.start, problem.goal)
-                or shortest_path(~marked, problem.start, problem.goal)
-                or _partial(marked & ~walls, problem.start, problem.goal))
-        return self._solution(problem, walls, path)
+        tokens = np.asarray(tokens).reshape(-1)
+        canvas = math.isqrt(tokens.size)
+        if canvas * canvas != tokens.size:
+            raise ValueError(f"expected a square canvas of tokens, got {tokens.size}")
+        check_fits(problem.height, problem.width, canvas)
+        marked = path_cells(tokens, problem.height, problem.width, canvas)
+        marked[problem.goal] = True
+        return self._solution(problem, walls, walk(marked, problem.start, problem.goal))
 
     def solve_exact(self, problem: MazeProblem) -> MazeSolution:
         """The answer by breadth-first search (the exact baseline)."""
@@ -138,11 +145,13 @@ class MazeTask(Task):
     def build_dataset(self, cfg: MazeRecipe) -> TaskData:
         from trm_hub_plugins.maze.data import build
 
+        if not isinstance(cfg, MazeRecipe):
+            cfg = MazeRecipe.model_validate(cfg.model_dump())
         return build(cfg)
 
-    def evaluate(self, model: Any, data: TaskData, cfg: MazeRecipe, device: str = "auto"
-                 ) -> dict[str, Any]:
-        """The maze report on the held-out split (see evaluation.report)."""
-        from trm_hub_plugins.maze.evaluation import evaluate_model
+    def evaluate(self, model: Any, meta: dict[str, Any], cfg: MazeRecipe) -> dict[str, Any]:
+        """Held-out report of a checkpoint: solved per size and path length, other generators,
+        BFS vs TRM time, mean steps."""
+        from trm_hub_plugins.maze.evaluation import evaluate_checkpoint
 
-        return evaluate_model(self, model, data, device=device, halt_threshold=cfg.halt_threshold)
+        return evaluate_checkpoint(self, model, meta, cfg)
