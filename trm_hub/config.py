@@ -74,6 +74,7 @@ class TrainConfig(Strict):
     grad_clip: float | None = 1.0
     loss: Literal["stablemax", "softmax"] = "softmax"
     q_loss_weight: float = 0.5
+    value_tolerance: float = 0.3
     ema: bool = True
     ema_rate: float = 0.999
     seed: int = 0

@@ -126,6 +126,8 @@ class TRM(nn.Module):
             outputs = self.value_head(y[:, self.prefix:].mean(dim=1)).float()
         return State(y.detach(), z.detach()), outputs, q_halt
 
+    forward = step
+
     @torch.inference_mode()
     def infer(
         self,

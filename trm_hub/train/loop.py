@@ -1,0 +1,301 @@
+"""The one training loop: deep supervision with a carried state, halting, EMA, DDP, resume."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from trm_hub.config import TrainConfig
+from trm_hub.model import TRM, resolve_device, save_checkpoint
+from trm_hub.model.checkpoint import atomic_write
+from trm_hub.task import Task, TaskData
+from trm_hub.train.ema import EMA
+from trm_hub.train.evaluate import evaluate_split
+from trm_hub.train.losses import q_halt_loss, sequence_correct, token_loss
+from trm_hub.train.stream import ExampleStream
+
+
+class Dist:
+    """Rank and world size; initialises torch.distributed when launched by torchrun."""
+
+    def __init__(self, device: torch.device):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.device = device
+        if self.world > 1 and not dist.is_initialized():
+            if device.type == "cuda":
+                local = int(os.environ.get("LOCAL_RANK", "0"))
+                torch.cuda.set_device(local)
+                self.device = torch.device("cuda", local)
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def gather(self, t: torch.Tensor) -> torch.Tensor:
+        """Concatenate every rank's rows, in rank order."""
+        if self.world == 1:
+            return t
+        parts = [torch.empty_like(t) for _ in range(self.world)]
+        dist.all_gather(parts, t.contiguous())
+        return torch.cat(parts)
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            dist.barrier()
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to lr * lr_min_ratio."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    ratio = cfg.lr_min_ratio + (1 - cfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return cfg.lr * ratio
+
+
+def build_optimizer(model: TRM, cfg: TrainConfig) -> torch.optim.Optimizer:
+    emb = [p for n, p in model.named_parameters() if n.startswith("puzzle_emb.")]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("puzzle_emb.")]
+    groups = [{"params": rest, "lr_scale": 1.0, "weight_decay": cfg.weight_decay}]
+    if emb:
+        scale = (cfg.puzzle_emb_lr or cfg.lr) / cfg.lr
+        groups.append({"params": emb, "lr_scale": scale, "weight_decay": cfg.puzzle_emb_weight_decay})
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+
+
+class Trainer:
+    """Trains one task's model with its recipe; state is resumable from the run directory."""
+
+    def __init__(self, task: Task, cfg: TrainConfig, model_name: str | None = None, out_dir: Path | None = None):
+        self.task, self.cfg = task, cfg
+        self.model_name = model_name or checkpoint_name(task, cfg)
+        self.out = Path(out_dir or cfg.out_dir or Path("runs") / task.name / self.model_name)
+        self.dist = Dist(resolve_device(cfg.device))
+        self.device = self.dist.device
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        self.data: TaskData = task.build_dataset(cfg)
+        self.model = TRM(cfg.model).to(self.device)
+        self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
+        self.opt = build_optimizer(self.model, cfg)
+        self.net: torch.nn.Module = self.model
+        self.stream = ExampleStream(len(self.data.train), cfg.seed)
+        self.step = 0
+        b = cfg.batch_size
+        if b % self.dist.world:
+            raise ValueError(f"batch_size {b} is not divisible by the {self.dist.world} processes")
+        lo = self.dist.rank * (b // self.dist.world)
+        self.rows = slice(lo, lo + b // self.dist.world)
+        train = self.data.train
+        self.inputs = np.zeros((b, *train.inputs.shape[1:]), dtype=train.inputs.dtype)
+        self.labels = np.zeros((b, *train.labels.shape[1:]), dtype=train.labels.dtype)
+        self.puzzle_ids = np.zeros(b, dtype=np.int64)
+        self.halted = np.ones(b, dtype=bool)
+        self.steps_taken = np.zeros(b, dtype=np.int64)
+        self.state = self.model.initial_state(b // self.dist.world, self.device)
+        if cfg.resume and (self.out / "train_state.json").exists():
+            self.load_train_state()
+        if self.dist.world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+
+    def refill(self) -> None:
+        """Replace halted examples with new ones from the stream (same on every rank)."""
+        k = int(self.halted.sum())
+        if k == 0:
+            return
+        idx = self.stream.take(k)
+        train = self.data.train
+        x, y = train.inputs[idx], train.labels[idx]
+        if self.data.augment is not None:
+            x, y = self.data.augment(x, y, self.stream.rng)
+        self.inputs[self.halted], self.labels[self.halted] = x, y
+        if train.puzzle_ids is not None:
+            self.puzzle_ids[self.halted] = train.puzzle_ids[idx]
+        self.steps_taken[self.halted] = 0
+
+    def train_step(self) -> dict[str, float]:
+        cfg, rows, dev = self.cfg, self.rows, self.device
+        self.refill()
+        reset = torch.as_tensor(self.halted[rows], device=dev)
+        self.state = self.model.reset_state(self.state, reset)
+        inputs = torch.as_tensor(self.inputs[rows], device=dev)
+        labels = torch.as_tensor(self.labels[rows], device=dev)
+        ids = torch.as_tensor(self.puzzle_ids[rows], device=dev) if cfg.model.puzzle_emb_ndim else None
+        lr = learning_rate(cfg, self.step)
+        for group in self.opt.param_groups:
+            group["lr"] = lr * group["lr_scale"]
+        self.net.train()
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+        with autocast:
+            self.state, outputs, q_halt = self.net(self.state, inputs, ids)
+        if cfg.model.head == "tokens":
+            main_loss = token_loss(outputs, labels, cfg.loss)
+            correct, token_acc = sequence_correct(outputs.detach(), labels)
+        else:
+            err = outputs - labels.float()
+            main_loss = err.square().mean(-1)
+            correct = (err.detach().abs() <= cfg.value_tolerance).all(-1)
+            token_acc = correct.float()
+        q_loss = q_halt_loss(q_halt, correct)
+        scale = self.dist.world / cfg.batch_size
+        loss = (main_loss.sum() + cfg.q_loss_weight * q_loss.sum()) * scale
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.opt.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
+        self.step += 1
+        self.steps_taken += 1
+        q_all = self.dist.gather(q_halt.detach().float()).cpu().numpy()
+        halted = self.steps_taken >= cfg.model.halt_max_steps
+        if cfg.model.halt_max_steps > 1:
+            explore = self.stream.rng.random(len(q_all)) < cfg.model.halt_exploration_prob
+            min_steps = explore * self.stream.rng.integers(2, cfg.model.halt_max_steps + 1, len(q_all))
+            halted |= (q_all > 0) & (self.steps_taken >= min_steps)
+        stats = torch.stack([
+            main_loss.detach().sum(), q_loss.detach().sum(), correct.float().sum(), token_acc.float().sum(),
+        ]).double()
+        if self.dist.world > 1:
+            dist.all_reduce(stats)
+        stats = (stats / cfg.batch_size).tolist()
+        halting = self.steps_taken[halted]
+        self.halted = halted
+        return {
+            "step": self.step, "loss": stats[0] + cfg.q_loss_weight * stats[1], "main_loss": stats[0],
+            "q_loss": stats[1], "exact": stats[2], "accuracy": stats[3], "lr": lr,
+            "halt_steps": float(halting.mean()) if len(halting) else float("nan"),
+        }
+
+    def eval_model(self) -> TRM:
+        return self.ema.model if self.ema is not None else self.model
+
+    def evaluate(self) -> dict[str, float]:
+        return evaluate_split(
+            self.eval_model(), self.data.test, limit=self.cfg.eval_samples, halt_threshold=self.cfg.halt_threshold
+        )
+
+    def run(self) -> Path:
+        cfg, main = self.cfg, self.dist.main
+        if main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.out / "config.json", lambda t: Path(t).write_text(cfg.model_dump_json(indent=1) + "\n"))
+        log = (self.out / "metrics.jsonl").open("a") if main else None
+        bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {self.model_name}", file=sys.stderr,
+                   disable=not main or None, dynamic_ncols=True)
+        t0, seen = time.perf_counter(), 0
+        metrics: dict[str, float] = {}
+        try:
+            while self.step < cfg.steps:
+                rec = self.train_step()
+                seen += cfg.batch_size
+                rec["samples_per_s"] = seen / (time.perf_counter() - t0)
+                bar.update(1)
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    bar.set_postfix(loss=f"{rec['loss']:.3f}", acc=f"{rec['accuracy']:.3f}",
+                                    exact=f"{rec['exact']:.3f}", steps=f"{rec['halt_steps']:.1f}",
+                                    sps=f"{rec['samples_per_s']:.0f}")
+                    if log:
+                        log.write(json.dumps(rec) + "\n")
+                        log.flush()
+                if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.steps:
+                    metrics = self.periodic_eval(log)
+                if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                    self.save_train_state()
+            metrics = self.periodic_eval(log)
+            self.save_train_state()
+        finally:
+            bar.close()
+            if log:
+                log.close()
+        stem = self.out / self.model_name
+        if main:
+            save_checkpoint(stem, self.eval_model(), {
+                "task": self.task.name, "task_version": self.task.version, "model_name": self.model_name,
+                "train": json.loads(cfg.model_dump_json()), "metrics": metrics, "step": self.step,
+            })
+        self.dist.barrier()
+        return stem.with_suffix(".safetensors")
+
+    def periodic_eval(self, log) -> dict[str, float]:
+        metrics: dict[str, float] = {}
+        if self.dist.main:
+            metrics = self.evaluate()
+            if log:
+                log.write(json.dumps({"step": self.step, "eval": metrics}) + "\n")
+                log.flush()
+            tqdm.write(f"step {self.step} eval: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()), file=sys.stderr)
+        self.dist.barrier()
+        return metrics
+
+    def save_train_state(self) -> None:
+        """Everything needed to continue exactly: weights, EMA, optimiser, carry, randomness."""
+        y, z = self.dist.gather(self.state.y), self.dist.gather(self.state.z)
+        if not self.dist.main:
+            return
+        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        if self.ema is not None:
+            tensors.update({f"ema.{k}": v for k, v in self.ema.model.state_dict().items()})
+        opt = self.opt.state_dict()
+        for i, st in opt["state"].items():
+            for k, v in st.items():
+                tensors[f"opt.{i}.{k}"] = torch.as_tensor(v).reshape(-1) if k == "step" else v
+        tensors.update({
+            "carry.y": y, "carry.z": z, "carry.inputs": torch.as_tensor(self.inputs),
+            "carry.labels": torch.as_tensor(self.labels), "carry.puzzle_ids": torch.as_tensor(self.puzzle_ids),
+            "carry.halted": torch.as_tensor(self.halted), "carry.steps_taken": torch.as_tensor(self.steps_taken),
+            "torch_rng": torch.get_rng_state(), "stream_order": torch.as_tensor(self.stream.order),
+        })
+        tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+        atomic_write(self.out / "train_state.safetensors", lambda t: save_file(tensors, t))
+        meta = {"step": self.step, "stream": self.stream.state(), "config": json.loads(self.cfg.model_dump_json())}
+        atomic_write(self.out / "train_state.json", lambda t: Path(t).write_text(json.dumps(meta)))
+
+    def load_train_state(self) -> None:
+        meta = json.loads((self.out / "train_state.json").read_text())
+        saved = {k: v for k, v in meta["config"].items() if k not in {"steps", "resume", "out_dir"}}
+        now = {k: v for k, v in json.loads(self.cfg.model_dump_json()).items() if k in saved}
+        if saved != now:
+            changed = sorted(k for k in saved if saved[k] != now.get(k))
+            raise ValueError(f"cannot resume {self.out}: config differs from the saved run in {', '.join(changed)}")
+        t = load_file(str(self.out / "train_state.safetensors"))
+        self.model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
+        if self.ema is not None:
+            self.ema.model.load_state_dict({k[4:]: v for k, v in t.items() if k.startswith("ema.")})
+        opt = self.opt.state_dict()
+        for key, v in t.items():
+            if key.startswith("opt."):
+                _, i, name = key.split(".", 2)
+                opt["state"].setdefault(int(i), {})[name] = v.reshape(()) if name == "step" else v
+        self.opt.load_state_dict(opt)
+        self.inputs, self.labels = t["carry.inputs"].numpy().copy(), t["carry.labels"].numpy().copy()
+        self.puzzle_ids = t["carry.puzzle_ids"].numpy().copy()
+        self.halted, self.steps_taken = t["carry.halted"].numpy().copy(), t["carry.steps_taken"].numpy().copy()
+        self.state = type(self.state)(t["carry.y"][self.rows].to(self.device), t["carry.z"][self.rows].to(self.device))
+        torch.set_rng_state(t["torch_rng"])
+        self.stream.load_state(meta["stream"], t["stream_order"].numpy())
+        self.step = meta["step"]
+
+
+def checkpoint_name(task: Task, cfg: TrainConfig) -> str:
+    """The model name a run of this recipe produces (a task may override `checkpoint_name`)."""
+    name = getattr(task, "checkpoint_name", None)
+    return name(cfg) if callable(name) else task.name
+
