@@ -12,10 +12,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from trm_hub.router_features import TASK_KEY, without_task_key
 from trm_hub.router_model import RouterModel, task_set_id
 from trm_hub.task import Task
 
-TASK_KEY = "task"
 SHIPPED_PATH = Path(__file__).with_name("router.json")
 CACHE_ENV = "TRM_HUB_CACHE"
 EVAL_SEED = 1000
@@ -32,13 +32,6 @@ class Decision:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def without_task_key(problem: Any) -> Any:
-    """The problem as the task should parse it: a dict loses its "task" key; anything else is unchanged."""
-    if isinstance(problem, dict) and TASK_KEY in problem:
-        return {k: v for k, v in problem.items() if k != TASK_KEY}
-    return problem
 
 
 def signature(tasks: dict[str, Task]) -> list[tuple[str, str]]:
@@ -227,14 +220,14 @@ def _percentile_ms(values: list[float], q: float) -> float:
 def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SEED,
                     model: RouterModel | None = None) -> dict[str, Any]:
     """Accuracy per task, out-of-scope rejection, confusion matrix and latency on held-out problems."""
-    from trm_hub.router_data import HELD_OUT_FAMILIES, TRAIN_FAMILIES
+    from trm_hub.router_data import HELD_OUT_FAMILIES, TRAIN_FAMILIES, out_of_scope_examples
     from trm_hub.router_fit import collect, negatives
 
     model = model or router_for(tasks)
     if model is None or not model.tasks:
         raise ValueError("no installed task can be routed to, so there is nothing to evaluate")
     draws = [(int(a), int(b)) for a, b in model.info.get("example_draws", [])]
-    used = {a for a, _ in draws}
+    used = {a for a, _ in draws} | {int(a) for a in model.info.get("negative_seeds", [])}
     while seed in used or seed + 1 in used:
         seed += 10
     routable = {k: tasks[k] for k in model.tasks if k in tasks}
@@ -245,7 +238,10 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
         seen_before |= {_key(p) for ps in fitted.values() for p in ps}
     duplicates = sum(_key(p) in seen_before for ps in held_out.values() for p in ps)
     held_out = {t: [p for p in ps if _key(p) not in seen_before] for t, ps in held_out.items()}
-    neg_seen = negatives(max(n, 10) * 2, seed, tasks, TRAIN_FAMILIES)
+    fitted_negatives = {_key(p) for s in model.info.get("negative_seeds", [])
+                        for _, p in out_of_scope_examples(int(model.info.get("negatives", 0)) * 2, int(s))}
+    neg_seen_all = negatives(max(n, 10) * 2, seed, tasks, TRAIN_FAMILIES)
+    neg_seen = [(f, p) for f, p in neg_seen_all if _key(p) not in fitted_negatives]
     neg_new = negatives(max(n // 2, 10), seed + 1, tasks, HELD_OUT_FAMILIES)
     labels = [t for t in sorted(held_out) for _ in held_out[t]] + [None] * (len(neg_seen) + len(neg_new))
     problems = [p for t in sorted(held_out) for p in held_out[t]] + [p for _, p in neg_seen] + [p for _, p in neg_new]
@@ -266,6 +262,12 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
     for lab, v in zip(labels, verdicts):
         confusion[idx[lab or "none"], idx[v.task or "none"]] += 1
     per_task = {t: round(confusion[idx[t], idx[t]] / max(confusion[idx[t]].sum(), 1), 4) for t in model.tasks}
+    by_format: dict[str, list[int]] = {}
+    for lab, v, p in zip(labels, verdicts, problems):
+        if lab is not None:
+            counts = by_format.setdefault(f"{lab} {problem_format(p)}", [0, 0])
+            counts[0] += v.task == lab
+            counts[1] += 1
     in_scope = [(lab, v) for lab, v in zip(labels, verdicts) if lab is not None]
     seen = [v for fam, v in zip(families, verdicts) if fam in TRAIN_FAMILIES]
     new = [v for fam, v in zip(families, verdicts) if fam in HELD_OUT_FAMILIES]
@@ -285,6 +287,7 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
         "seed": seed,
         "examples_per_task": {t: len(held_out[t]) for t in sorted(held_out)},
         "accuracy": per_task,
+        "accuracy_by_format": {k: [round(a / b, 4), b] for k, (a, b) in sorted(by_format.items())},
         "in_scope_accuracy": round(sum(v.task == lab for lab, v in in_scope) / max(len(in_scope), 1), 4),
         "out_of_scope": len(seen) + len(new),
         "rejection_rate": round(sum(v.task is None for v in seen + new) / max(len(seen) + len(new), 1), 4),
@@ -301,9 +304,26 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
         },
         "conf_threshold": round(model.conf_threshold, 4),
         "dropped_seen_in_fitting": duplicates,
+        "dropped_negatives_seen_in_fitting": len(neg_seen_all) - len(neg_seen),
         "unroutable": errors,
         "mistakes": mistakes[:20],
     }
+
+
+def problem_format(problem: Any) -> str:
+    """Short structural signature of a problem: its top-level keys and their value kinds."""
+    from trm_hub.router_features import value_kind, list_kind
+
+    if not isinstance(problem, dict):
+        return value_kind(problem)
+    parts = []
+    for k in sorted(problem):
+        v = problem[k]
+        kind = list_kind(v) if isinstance(v, list) else value_kind(v)
+        if isinstance(v, list) and v and isinstance(v[0], list):
+            kind = "list<list<" + list_kind(v[0])[5:-1] + ">>"
+        parts.append(f"{k}:{kind}")
+    return "{" + ",".join(parts) + "}"
 
 
 def _key(problem: Any) -> str:
@@ -325,6 +345,9 @@ def format_report(report: dict[str, Any]) -> str:
     for t, acc in report["accuracy"].items():
         lines.append(f"  {t:<12} {acc:7.2%}  ({report['examples_per_task'].get(t, 0)} problems)")
     lines.append(f"in-scope accuracy: {report['in_scope_accuracy']:.2%}")
+    weak_formats = {k: v for k, v in report.get("accuracy_by_format", {}).items() if v[0] < 1.0}
+    for fmt, (acc, count) in weak_formats.items():
+        lines.append(f"  format {fmt}: {acc:.2%} of {count}")
     lines.append(
         f"out-of-scope rejected: {report['rejection_rate']:.2%} of {report['out_of_scope']} "
         f"(kinds seen in fitting {report['rejection_seen_families']:.2%}, "

@@ -7,6 +7,7 @@ from collections import Counter
 from itertools import chain
 from typing import Any
 
+TASK_KEY = "task"
 MAX_ITEMS = 64
 MAX_DEPTH = 8
 MAX_PATH_DEPTH = 4
@@ -43,11 +44,11 @@ def _key(k: Any) -> str:
     """Normalised dict key: lower case, at most 32 characters, digits-only keys collapsed."""
     s = str(k).strip().lower()[:32]
     if s.isdigit():
-        return "#"
+        return "<num>"
     return "".join(c if c.isalnum() else "_" for c in s)
 
 
-def _kind(v: Any) -> str:
+def value_kind(v: Any) -> str:
     """One-word type of a JSON value."""
     if v is None:
         return "null"
@@ -66,16 +67,20 @@ def _kind(v: Any) -> str:
     return "other"
 
 
-def _list_kind(v: list) -> str:
+def list_kind(v: list) -> str:
     """Type signature of a list from its first items, e.g. list<int>, list<list>, list<mix>."""
     if not v:
         return "list<>"
-    kinds = {_kind(x) for x in v[:8]}
+    kinds = {value_kind(x) for x in v[:8]}
     return f"list<{kinds.pop()}>" if len(kinds) == 1 else "list<mix>"
 
 
 class _Featurizer:
-    """Walks one JSON value and collects named features (indicators = 1.0, '~' names numeric)."""
+    """Walks one JSON value and collects named features.
+
+    Every feature is an indicator (1.0) except names starting with '~' (a fraction in [0, 1]);
+    names starting with '#' (counts, sizes, key-and-type pairs) are left out of the novelty check.
+    """
 
     def __init__(self) -> None:
         self.f: dict[str, float] = {}
@@ -91,26 +96,26 @@ class _Featurizer:
         self.f[name] = 1.0
 
     def run(self, obj: Any) -> dict[str, float]:
-        self.on("top=" + _kind(obj))
+        self.on("top=" + value_kind(obj))
         if isinstance(obj, dict):
-            self.on("top:nk=" + _bin(len(obj)))
+            self.on("#top:nk=" + _bin(len(obj)))
             for k, v in obj.items():
                 kk = _key(k)
                 self.on("K=" + kk)
-                self.on(f"K={kk}:{_list_kind(v) if isinstance(v, list) else _kind(v)}")
+                self.on(f"#K={kk}:{list_kind(v) if isinstance(v, list) else value_kind(v)}")
         self.visit(obj, "", 0)
         f = self.f
-        f["depth=" + str(min(self.depth, MAX_DEPTH))] = 1.0
-        f["nstr=" + _bin(self.n_str)] = 1.0
-        f["nnum=" + _bin(self.n_num)] = 1.0
-        f["ngrid=" + _bin(self.n_grid)] = 1.0
-        f["nleaf=" + _bin(self.n_leaf)] = 1.0
+        f["#depth=" + str(min(self.depth, MAX_DEPTH))] = 1.0
+        f["#nstr=" + _bin(self.n_str)] = 1.0
+        f["#nnum=" + _bin(self.n_num)] = 1.0
+        f["#ngrid=" + _bin(self.n_grid)] = 1.0
+        f["#nleaf=" + _bin(self.n_leaf)] = 1.0
         if self.n_chars:
             for cls, count in self.chars.items():
                 if count:
                     f["~cc:" + cls] = count / self.n_chars
                     f["cc:" + cls] = 1.0
-            f["nchars=" + _bin(self.n_chars)] = 1.0
+            f["#nchars=" + _bin(self.n_chars)] = 1.0
         return f
 
     def visit(self, v: Any, path: str, depth: int) -> None:
@@ -118,8 +123,8 @@ class _Featurizer:
         if depth > MAX_DEPTH:
             return
         if depth and depth <= MAX_PATH_DEPTH:
-            kind = _list_kind(v) if isinstance(v, list) else _kind(v)
-            self.on(f"p={path}:{kind}")
+            kind = list_kind(v) if isinstance(v, list) else value_kind(v)
+            self.on(f"#p={path}:{kind}")
         if isinstance(v, dict):
             self.dict_(v, path, depth)
         elif isinstance(v, (list, tuple)):
@@ -132,14 +137,14 @@ class _Featurizer:
         elif isinstance(v, (int, float)):
             self.n_leaf += 1
             self.n_num += 1
-            self.on("n:" + _kind(v))
-            self.on("n:v=" + _num_bin(v))
+            self.on("n:" + value_kind(v))
+            self.on("#n:v=" + _num_bin(v))
         elif v is None:
             self.n_leaf += 1
             self.on("n:null")
 
     def dict_(self, d: dict, path: str, depth: int) -> None:
-        self.on("d:nk=" + _bin(len(d)))
+        self.on("#d:nk=" + _bin(len(d)))
         if not d:
             self.on("d:empty")
         for i, (k, v) in enumerate(d.items()):
@@ -152,22 +157,23 @@ class _Featurizer:
 
     def list_(self, items: list, path: str, depth: int) -> None:
         n = len(items)
-        self.on("L:n=" + _bin(n))
+        self.on("#L:n=" + _bin(n))
         if not n:
             self.on("L:empty")
             return
         head = items[:MAX_ITEMS]
-        kinds = {_kind(x) for x in head}
+        types = set(map(type, head))
+        kinds = {"list"} if types <= {list, tuple} else {value_kind(x) for x in head}
         sub = f"{path}/[]"
         if kinds == {"list"}:
             if all(set(map(type, row[:MAX_ITEMS])) <= _SCALAR_TYPES for row in head):
                 self.grid(items)
                 return
             self.on("L:nested")
-            self.on("L:nested_n=" + _bin(n))
+            self.on("#L:nested_n=" + _bin(n))
             inner = {len(r) for r in head}
             if len(inner) == 1:
-                self.on("L:nested_inner=" + _bin(inner.pop()))
+                self.on("#L:nested_inner=" + _bin(inner.pop()))
             for x in head[:8]:
                 self.visit(x, sub, depth + 1)
             return
@@ -175,29 +181,29 @@ class _Featurizer:
             lens = {len(s) for s in head}
             if n >= 2 and max(lens) >= 2 and (len(lens) == 1 or n >= 4) and max(lens) <= 256:
                 self.on("ls:rows")
-                self.grid([list(s) for s in items], from_text=True)
+                self.grid(items, from_text=True)
                 return
-            self.on("ls:n=" + _bin(n))
+            self.on("#ls:n=" + _bin(n))
             for s in head:
                 self.str_(s)
             return
         if kinds <= {"int", "float", "bool", "null"}:
-            self.on("l1:n=" + _bin(n))
+            self.on("#l1:n=" + _bin(n))
             if n <= 8:
-                self.on(f"l1:len={n}")
+                self.on(f"#l1:len={n}")
             for k in kinds:
                 self.on("l1:" + k)
             nums = [x for x in head if isinstance(x, (int, float)) and not isinstance(x, bool)]
             self.n_num += len(nums)
             self.n_leaf += n
             if nums:
-                self.on("l1:min=" + _num_bin(min(nums)))
-                self.on("l1:max=" + _num_bin(max(nums)))
+                self.on("#l1:min=" + _num_bin(min(nums)))
+                self.on("#l1:max=" + _num_bin(max(nums)))
             return
         if len(kinds) > 1:
             self.on("L:mix")
         if kinds == {"dict"}:
-            self.on("ld:n=" + _bin(n))
+            self.on("#ld:n=" + _bin(n))
         for x in head[:16]:
             self.visit(x, sub, depth + 1)
 
@@ -205,7 +211,7 @@ class _Featurizer:
         self.n_str += 1
         self.n_leaf += 1
         n = len(s)
-        self.on("s:len=" + (str(n) if n <= 100 else _bin(n)))
+        self.on("#s:len=" + (str(n) if n <= 100 else _bin(n)))
         r = int(round(n**0.5))
         if n >= 4 and r * r == n:
             self.on("s:lensq")
@@ -216,10 +222,10 @@ class _Featurizer:
             lines = s.strip("\n").split("\n")
             if len(lines) >= 2:
                 self.on("s:multiline")
-                self.grid([list(line) for line in lines], from_text=True)
+                self.grid(lines, from_text=True)
                 return
         words = len(s.split())
-        self.on("s:words=" + _bin(words))
+        self.on("#s:words=" + _bin(words))
         self.count_chars(s[:MAX_CHARS], "sc=")
 
     def count_chars(self, s: str, prefix: str) -> None:
@@ -240,7 +246,7 @@ class _Featurizer:
                 cc["other"] += c
             self.on(prefix + (ch if ch.isascii() and ch.isprintable() else "<u>"))
         self.n_chars += len(s)
-        self.on(prefix + "n=" + _bin(len(set(s))))
+        self.on("#" + prefix + "n=" + _bin(len(set(s))))
 
     def grid(self, rows: list, from_text: bool = False) -> None:
         """Features of a 2-D grid of scalar cells (a list of rows, or text lines)."""
@@ -251,16 +257,16 @@ class _Featurizer:
         self.on("g")
         self.on("g:text" if from_text else "g:list")
         self.on("g:rect" if len(lens) == 1 else "g:ragged")
-        self.on("g:r=" + (str(nr) if nr <= 32 else _bin(nr)))
-        self.on("g:c=" + (str(nc) if nc <= 32 else _bin(nc)))
+        self.on("#g:r=" + (str(nr) if nr <= 32 else _bin(nr)))
+        self.on("#g:c=" + (str(nc) if nc <= 32 else _bin(nc)))
         if len(lens) == 1 and nr == nc:
             self.on("g:sq")
-            self.on("g:side=" + (str(nr) if nr <= 32 else _bin(nr)))
+            self.on("#g:side=" + (str(nr) if nr <= 32 else _bin(nr)))
         head = rows[:MAX_ITEMS]
         counts: Counter = Counter(chain.from_iterable(r[:MAX_ITEMS] for r in head))
         n_cells = sum(counts.values())
         self.n_leaf += n_cells
-        kinds = {_kind(c) for c in counts}
+        kinds = {value_kind(c) for c in counts}
         values: set = set()
         texts: list[str] = []
         for c in counts:
@@ -284,9 +290,9 @@ class _Featurizer:
             self.on("g:blanks")
         if values:
             lo, hi = min(values), max(values)
-            self.on("g:vmin=" + _num_bin(lo))
-            self.on("g:vmax=" + _num_bin(hi))
-            self.on("g:nv=" + _bin(len(values)))
+            self.on("#g:vmin=" + _num_bin(lo))
+            self.on("#g:vmax=" + _num_bin(hi))
+            self.on("#g:nv=" + _bin(len(values)))
             if values <= {0, 1}:
                 self.on("g:01")
             self.on("g:vmax<=side" if 0 <= lo and hi <= max(nr, nc) else "g:vmax>side")
@@ -306,10 +312,17 @@ class _Featurizer:
                     return True
             return False
 
-        rows = [list(r[:32]) for r in rows[:32]]
+        rows = [r[:32] for r in rows[:32]]
         self.on("g:rowdup" if dup(rows) else "g:rowuniq")
         if len({len(r) for r in rows}) == 1:
             self.on("g:coldup" if dup(list(zip(*rows))) else "g:coluniq")
+
+
+def without_task_key(problem: Any) -> Any:
+    """The problem without its routing-only "task" key (a new dict); anything else is unchanged."""
+    if isinstance(problem, dict) and TASK_KEY in problem:
+        return {k: v for k, v in problem.items() if k != TASK_KEY}
+    return problem
 
 
 def featurize(obj: Any) -> dict[str, float]:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from typing import Any, Iterable
 
 import numpy as np
 
 from trm_hub.router_data import TRAIN_FAMILIES, out_of_scope_examples
-from trm_hub.router_features import featurize
-from trm_hub.router_model import OUT_OF_SCOPE, RouterModel
+from trm_hub.router_features import featurize, without_task_key
+from trm_hub.router_model import NOT_NOVELTY, OUT_OF_SCOPE, RouterModel
 from trm_hub.task import Task
 
-N_TRAIN = 300
-N_CAL = 150
+N_TRAIN = 200
 NEG_PER_TASK = 400
 MIN_NEG = 1200
 MAX_PROTOS = 400
 C = 4.0
-DIST_MARGIN = 0.03
+DIST_MARGIN = 0.1
 MISS_WEIGHT = 20.0
 
 
@@ -30,7 +30,7 @@ class RoutingExamplesError(ValueError):
 def task_examples(task: Task, n: int, seed: int) -> list[Any]:
     """Up to n raw problems from `task.routing_examples(n, seed)`; a clear error if it fails."""
     try:
-        examples = list(itertools.islice(task.routing_examples(n, seed), n))
+        examples = [without_task_key(p) for p in itertools.islice(task.routing_examples(n, seed), n)]
     except NotImplementedError:
         raise RoutingExamplesError(f"task '{task.name}' does not implement routing_examples") from None
     except Exception as exc:
@@ -154,7 +154,7 @@ def fit_model(
     intercept[missing] = -1e4
 
     names = sorted(vocab, key=vocab.get)
-    indicator = np.asarray([n[0] != "~" for n in names])
+    indicator = np.asarray([n[0] not in NOT_NOVELTY for n in names])
     in_scope = y < len(tasks)
     dense_in = X[in_scope].toarray()
     proto_cols = np.flatnonzero(indicator & (dense_in > 0).any(axis=0))
@@ -175,8 +175,8 @@ def calibrate(model: RouterModel, cal: dict[str, list[Any]], neg_cal: list[Any])
     tasks = model.tasks
     probs = [p for t in tasks for p in cal.get(t, [])]
     y = np.asarray([i for i, t in enumerate(tasks) for _ in cal.get(t, [])], dtype=int)
-    s_in = model.score(probs)
-    s_out = model.score(neg_cal)
+    s_in = model.score_features([featurize(p) for p in probs])
+    s_out = model.score_features([featurize(p) for p in neg_cal])
     pred_in = s_in.proba.argmax(axis=1) if len(probs) else np.zeros(0, int)
     ok = pred_in == y
     thr = np.ones(len(tasks), np.float32)
@@ -192,8 +192,8 @@ def calibrate(model: RouterModel, cal: dict[str, list[Any]], neg_cal: list[Any])
     near = s_out.dist[rows, pred_out[rows]] <= thr[pred_out[rows]] if len(rows) else np.zeros(0, bool)
     out_conf = s_out.proba[rows[near], pred_out[rows[near]]] if len(rows) else np.zeros(0)
     model.conf_threshold = _conf_threshold(in_conf, out_conf)
-    verdicts_in = model.verdicts(probs)
-    verdicts_out = model.verdicts(neg_cal)
+    verdicts_in = model.verdicts_from_scores(s_in)
+    verdicts_out = model.verdicts_from_scores(s_out)
     model.info["calibration"] = {
         "in_scope": len(probs),
         "out_of_scope": len(neg_cal),
@@ -213,13 +213,24 @@ def collect(tasks: dict[str, Task], n: int, seed: int) -> tuple[dict[str, list[A
     return examples, errors
 
 
+def split(examples: list[Any], n_train: int, seed: int) -> tuple[list[Any], list[Any]]:
+    """Shuffle, keep n_train for fitting and the rest (less exact repeats) as held-out calibration data."""
+    order = np.random.default_rng(seed).permutation(len(examples))
+    train = [examples[i] for i in order[:n_train]]
+    seen = {json.dumps(p, sort_keys=True, default=str) for p in train}
+    cal = [examples[i] for i in order[n_train:]]
+    return train, [p for p in cal if json.dumps(p, sort_keys=True, default=str) not in seen]
+
+
 def fit(tasks: dict[str, Task], n: int = N_TRAIN, seed: int = 0) -> RouterModel:
     """Fit a router for the given tasks from their routing examples and the built-in negatives."""
     t0 = time.perf_counter()
     signature = sorted((name, str(getattr(t, "version", ""))) for name, t in tasks.items())
-    train, errors = collect(tasks, n, seed)
     n_cal = max(n // 2, 20)
-    cal, _ = collect({k: tasks[k] for k in train}, n_cal, seed + 1)
+    drawn, errors = collect(tasks, n + n_cal, seed)
+    train, cal = {}, {}
+    for name, examples in drawn.items():
+        train[name], cal[name] = split(examples, min(n, len(examples) - 1) if len(examples) > 1 else 1, seed)
     usable = {k: tasks[k] for k in train}
     n_neg = max(MIN_NEG, NEG_PER_TASK * len(train))
     neg_train = [p for _, p in negatives(n_neg, seed, usable)]
@@ -227,7 +238,8 @@ def fit(tasks: dict[str, Task], n: int = N_TRAIN, seed: int = 0) -> RouterModel:
     model = fit_model(train, neg_train, cal, neg_cal, signature, seed=seed)
     model.info.update({
         "seed": seed,
-        "example_draws": [[seed, n], [seed + 1, n_cal]],
+        "example_draws": [[seed, n + n_cal]],
+        "negative_seeds": [seed, seed + 1],
         "examples_per_task": n,
         "negatives": len(neg_train),
         "negative_families": sorted(TRAIN_FAMILIES),

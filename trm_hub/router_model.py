@@ -17,7 +17,7 @@ from trm_hub.router_features import featurize
 
 FORMAT = "trm-hub-router/1"
 OUT_OF_SCOPE = "<none>"
-CHUNK = 512
+NOT_NOVELTY = "~#"
 
 
 def task_set_id(signature: list[tuple[str, str]]) -> str:
@@ -83,62 +83,69 @@ class RouterModel:
     def set_id(self) -> str:
         return task_set_id(self.signature)
 
-    def vectorize(self, feats: list[dict[str, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Features -> dense matrix [B, D], indicator count per row, unknown-indicator count per row."""
-        X = np.zeros((len(feats), len(self.vocab)), dtype=np.float32)
-        active = np.zeros(len(feats), dtype=np.float32)
-        unknown = np.zeros(len(feats), dtype=np.float32)
+    def __post_init__(self) -> None:
+        if len(self.proto_class) and np.any(np.diff(self.proto_class) < 0):
+            raise ValueError("router prototypes must be grouped by task")
+        bounds = np.searchsorted(self.proto_class, np.arange(len(self.tasks) + 1))
+        self._spans = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        self._coef_t = np.ascontiguousarray(self.coef.T, dtype=np.float32)
+        self._protos_t = np.ascontiguousarray(self.protos.T > 0)
+        self._sizes = self.protos.sum(axis=1).astype(np.float32)
+        self._proto_pos = np.full(len(self.vocab), -1, dtype=np.int64)
+        self._proto_pos[self.proto_cols] = np.arange(len(self.proto_cols))
+
+    def sparse(self, f: dict[str, float]) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """One problem's features -> (column indices, values, structure-feature count, unknown ones)."""
         vocab = self.vocab
-        for i, f in enumerate(feats):
-            row = X[i]
-            n_ind = n_unk = 0
-            for name, value in f.items():
-                j = vocab.get(name)
-                numeric = name[0] == "~"
-                if not numeric:
-                    n_ind += 1
-                if j is None:
-                    if not numeric:
-                        n_unk += 1
-                    continue
-                row[j] = value
-            active[i] = n_ind
-            unknown[i] = n_unk
-        return X, active, unknown
+        idx: list[int] = []
+        vals: list[float] = []
+        n_ind = n_unk = 0
+        for name, value in f.items():
+            j = vocab.get(name)
+            novel = name[0] not in NOT_NOVELTY
+            n_ind += novel
+            if j is None:
+                n_unk += novel
+                continue
+            idx.append(j)
+            vals.append(value)
+        return np.asarray(idx, dtype=np.int64), np.asarray(vals, dtype=np.float32), n_ind, n_unk
 
     def score(self, problems: list[Any]) -> Scores:
         """Class probabilities [B, K] and nearest-example Jaccard distance per task [B, T]."""
-        probas, dists, unknowns = [], [], []
-        n_tasks = len(self.tasks)
-        sizes = self.protos.sum(axis=1)
-        for start in range(0, len(problems), CHUNK):
-            feats = [featurize(p) for p in problems[start:start + CHUNK]]
-            X, active, unknown = self.vectorize(feats)
-            logits = X @ self.coef.T + self.intercept
-            logits -= logits.max(axis=1, keepdims=True)
-            e = np.exp(logits)
-            probas.append(e / e.sum(axis=1, keepdims=True))
-            xb = (X[:, self.proto_cols] > 0).astype(np.float32)
-            inter = xb @ self.protos.T
-            union = active[:, None] + sizes[None, :] - inter
-            jd = 1.0 - inter / np.maximum(union, 1.0)
-            d = np.ones((len(feats), n_tasks), dtype=np.float32)
-            for t in range(n_tasks):
-                sel = self.proto_class == t
-                if sel.any():
-                    d[:, t] = jd[:, sel].min(axis=1)
-            dists.append(d)
-            unknowns.append(unknown / np.maximum(active, 1.0))
-        if not problems:
-            return Scores(np.zeros((0, len(self.classes))), np.zeros((0, n_tasks)), np.zeros(0))
-        return Scores(np.concatenate(probas), np.concatenate(dists), np.concatenate(unknowns))
+        return self.score_features([featurize(p) for p in problems])
+
+    def score_features(self, feats: list[dict[str, float]]) -> Scores:
+        """`score` for problems already turned into features (sparse gathers only, no BLAS call)."""
+        n = len(feats)
+        logits = np.tile(self.intercept.astype(np.float32), (n, 1))
+        dists = np.ones((n, len(self.tasks)), np.float32)
+        unknowns = np.zeros(n, np.float32)
+        for i, f in enumerate(feats):
+            idx, vals, n_ind, n_unk = self.sparse(f)
+            if len(idx):
+                logits[i] += (self._coef_t[idx] * vals[:, None]).sum(axis=0)
+            pos = self._proto_pos[idx]
+            pos = pos[(pos >= 0) & (vals > 0)]
+            inter = self._protos_t[pos].sum(axis=0, dtype=np.float32)
+            jd = 1.0 - inter / np.maximum(n_ind + self._sizes - inter, 1.0)
+            for t, (a, b) in enumerate(self._spans):
+                if b > a:
+                    dists[i, t] = jd[a:b].min()
+            unknowns[i] = n_unk / max(n_ind, 1)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return Scores(e / e.sum(axis=1, keepdims=True), dists, unknowns)
 
     def verdicts(self, problems: list[Any]) -> list[Verdict]:
         """Route each problem to a task, or reject it with the closest tasks in the reason."""
-        s = self.score(problems)
+        return self.verdicts_from_scores(self.score(problems))
+
+    def verdicts_from_scores(self, s: Scores) -> list[Verdict]:
+        """`verdicts` for problems already scored."""
         tasks = self.tasks
         out = []
-        for i in range(len(problems)):
+        for i in range(len(s.proba)):
             p = s.proba[i]
             scores = {t: round(float(p[k]), 4) for k, t in enumerate(tasks)}
             ranked = sorted(scores.items(), key=lambda kv: -kv[1])
@@ -220,6 +227,9 @@ class RouterModel:
         try:
             with os.fdopen(fd, "w") as fh:
                 json.dump(self.to_json(), fh, separators=(",", ":"))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
