@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from trm_hub import hookspecs
 from trm_hub_plugins import sudoku as sudoku_plugin
-from trm_hub_plugins.sudoku.augment import SudokuAugmenter, random_cell_maps
-from trm_hub_plugins.sudoku.data import build_dataset, held_out_set
+from trm_hub_plugins.sudoku.augment import SudokuAugmenter, random_cell_maps, row_keys
+from trm_hub_plugins.sudoku.data import build_dataset, held_out_set, puzzle_set, training_set
 from trm_hub_plugins.sudoku.generator import BANDS, band_for, generate_items, generate_puzzle
 from trm_hub_plugins.sudoku.geometry import geometry
 from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SudokuConfig
@@ -397,7 +397,8 @@ def test_build_dataset_keeps_test_puzzles_out_of_training(cache):
     again = build_dataset(cfg)
     assert np.array_equal(again.train.inputs, data.train.inputs)
     assert np.array_equal(again.test.inputs, data.test.inputs)
-    assert np.array_equal(data.test.inputs[:40], to_tokens(full_test.puzzles[:40]))
+    assert np.array_equal(data.test.inputs, to_tokens(full_test.puzzles[:120]))
+    assert list(full_test.bands[:6]) == ["easy", "medium", "hard"] * 2
     assert any(cache.rglob("*.npz"))
 
 
@@ -415,7 +416,7 @@ def test_build_dataset_materialises_fixed_augmentations(cache):
 def test_report_counts_solved_puzzles_per_band_and_givens():
     test = held_out_set(4, list(BANDS[4]), 10, cache=False)
     predicted = to_tokens(test.solutions)
-    predicted[:5] = 1
+    predicted[np.flatnonzero(test.bands == "easy")[:5]] = 1
     report = sudoku_report(4, test.puzzles, test.solutions, predicted, np.full(30, 2), 0.01)
     assert report["count"] == 30
     assert report["exact_accuracy"] == pytest.approx(25 / 30)
@@ -424,3 +425,40 @@ def test_report_counts_solved_puzzles_per_band_and_givens():
     assert sum(g["count"] for g in report["givens"].values()) == 30
     assert report["timing"]["solver_ms_per_puzzle"] > 0
     assert "sudoku-4x4" in format_report(report)
+
+
+def test_evaluate_reports_an_untrained_checkpoint(cache):
+    from trm_hub.model import TRM
+
+    cfg = SudokuConfig.model_validate(
+        {**CPU_PRESET, "model": {**CPU_PRESET["model"], "hidden_size": 16, "halt_max_steps": 2},
+         "data": {"size": 4, "test_puzzles": 4}}
+    )
+    model = TRM(cfg.model).eval()
+    meta = {"task": "sudoku", "train": cfg.model_dump(mode="json")}
+    report = TASK.evaluate(model, meta, cfg)
+    assert report["model"] == "sudoku-4x4" and report["count"] == 12
+    assert set(report["bands"]) == {"easy", "medium", "hard"}
+    assert 1 <= report["mean_steps"] <= 2
+    assert report["timing"]["trm_ms_per_puzzle"] > 0 and report["timing"]["solver_ms_per_puzzle"] > 0
+    assert any("time per puzzle" in line for line in report["table"])
+
+
+def test_training_set_skips_excluded_and_repeated_puzzles():
+    first = puzzle_set(4, "hard", "train", 3, 6, cache=False)
+    blocked = set(row_keys(to_tokens(first.puzzles[:3])))
+    kept = training_set(4, ["hard"], 6, 3, blocked, cache=False)
+    assert np.array_equal(kept.puzzles[:3], first.puzzles[3:])
+    keys = set(row_keys(to_tokens(kept.puzzles)))
+    assert len(keys) == 6 and not keys & blocked
+
+
+def test_parallel_generation_matches_serial():
+    serial = puzzle_set(4, "easy", "train", 9, 600, cache=False)
+    parallel = puzzle_set(4, "easy", "train", 9, 600, workers=2, cache=False)
+    assert np.array_equal(serial.puzzles, parallel.puzzles)
+
+
+def test_impossible_givens_request_fails_fast():
+    with pytest.raises(ValueError, match="the fewest possible is 17"):
+        generate_puzzle(9, random.Random(0), (10, 12))

@@ -18,6 +18,7 @@ from trm_hub_plugins.sudoku.schema import SudokuProblem
 from trm_hub_plugins.sudoku.tokens import to_tokens, vocab_size
 
 TEST_SEED = 0
+FIELDS = ("puzzles", "solutions", "guesses")
 CHUNK = 250
 
 
@@ -33,6 +34,19 @@ class PuzzleSet:
 
     def __len__(self) -> int:
         return len(self.puzzles)
+
+    def take(self, index: np.ndarray) -> "PuzzleSet":
+        return PuzzleSet(self.n, self.puzzles[index], self.solutions[index], self.guesses[index], self.bands[index])
+
+    @staticmethod
+    def interleave(n: int, parts: list["PuzzleSet"]) -> "PuzzleSet":
+        """Rows taken in turn from each part, so every prefix mixes the parts evenly."""
+        joined = PuzzleSet.concat(n, parts)
+        if not parts:
+            return joined
+        rank = np.concatenate([np.arange(len(p)) for p in parts])
+        part = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
+        return joined.take(np.lexsort((part, rank)))
 
     @staticmethod
     def concat(n: int, parts: list["PuzzleSet"]) -> "PuzzleSet":
@@ -51,7 +65,7 @@ class PuzzleSet:
 
 def _generate_range(
     n: int, band: str, split: str, seed: int, start: int, stop: int, workers: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> dict[str, np.ndarray]:
     bounds = list(range(start, stop, CHUNK)) + [stop]
     jobs = [(n, band, split, seed, a, b) for a, b in zip(bounds, bounds[1:])]
     if workers <= 1 or len(jobs) <= 1:
@@ -59,7 +73,7 @@ def _generate_range(
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
             parts = list(pool.map(generate_items, *zip(*jobs)))
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
+    return {key: np.concatenate([p[k] for p in parts]) for k, key in enumerate(FIELDS)}
 
 
 def raw_sequence(
@@ -78,7 +92,7 @@ def raw_sequence(
     start = len(have["puzzles"])
     if start < count:
         new = _generate_range(n, band, split, seed, start, count, workers)
-        have = {k: np.concatenate([have[k], v]) for k, v in zip(("puzzles", "solutions", "guesses"), new)}
+        have = {k: np.concatenate([have[k], new[k]]) for k in FIELDS}
         if cache:
             save_sequence(path, have)
     return have["puzzles"][:count], have["solutions"][:count], have["guesses"][:count]
@@ -94,13 +108,13 @@ def puzzle_set(
     workers: int = 1,
     cache: bool = True,
 ) -> PuzzleSet:
-    """The first `count` distinct puzzles of a seeded sequence that are not in `exclude`."""
+    """The first `count` distinct puzzles of a seeded sequence whose token keys are not in `exclude`."""
     blocked = set(exclude)
     want = count
     while True:
         puzzles, solutions, guesses = raw_sequence(n, band, split, seed, want, workers, cache)
         keep, seen = [], set(blocked)
-        for i, key in enumerate(row_keys(puzzles)):
+        for i, key in enumerate(row_keys(to_tokens(puzzles))):
             if key not in seen:
                 seen.add(key)
                 keep.append(i)
@@ -118,9 +132,9 @@ def _workers(value: int | None) -> int:
 
 
 def held_out_set(n: int, bands: list[str], per_band: int, workers: int = 1, cache: bool = True) -> PuzzleSet:
-    """The fixed held-out puzzles: the first `per_band` of each band's test sequence."""
+    """The fixed held-out puzzles: the first `per_band` of each band's test sequence, bands in turn."""
     parts = [puzzle_set(n, b, "test", TEST_SEED, per_band, workers=workers, cache=cache) for b in bands]
-    return PuzzleSet.concat(n, parts)
+    return PuzzleSet.interleave(n, parts)
 
 
 def training_set(
@@ -167,13 +181,14 @@ def to_split(puzzles: PuzzleSet) -> Split:
 def materialise(split: Split, augmenter: SudokuAugmenter, copies: int, seed: int) -> Split:
     """The split followed by `copies` randomly transformed copies of every example."""
     rng = np.random.default_rng([seed, 0xA06])
-    inputs, labels = [split.inputs], [split.labels]
-    for _ in range(copies):
-        x, y = augmenter(split.inputs, split.labels, rng)
-        inputs.append(x)
-        labels.append(y)
-    x = np.concatenate(inputs)
-    return Split(inputs=x, labels=np.concatenate(labels), puzzle_ids=np.zeros(len(x), dtype=np.int64))
+    size = len(split.inputs)
+    inputs = np.empty(((copies + 1) * size, *split.inputs.shape[1:]), dtype=split.inputs.dtype)
+    labels = np.empty(((copies + 1) * size, *split.labels.shape[1:]), dtype=split.labels.dtype)
+    inputs[:size], labels[:size] = split.inputs, split.labels
+    for k in range(1, copies + 1):
+        rows = slice(k * size, (k + 1) * size)
+        inputs[rows], labels[rows] = augmenter(split.inputs, split.labels, rng)
+    return Split(inputs=inputs, labels=labels, puzzle_ids=np.zeros(len(inputs), dtype=np.int64))
 
 
 def build_dataset(cfg: SudokuConfig) -> TaskData:

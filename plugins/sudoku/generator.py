@@ -9,6 +9,7 @@ import numpy as np
 
 from trm_hub_plugins.sudoku.solver import random_solution, solve
 
+MIN_GIVENS: dict[int, int] = {4: 4, 6: 8, 9: 17}
 BAND_NAMES: tuple[str, ...] = ("easy", "medium", "hard", "extreme")
 
 
@@ -96,6 +97,11 @@ def generate_puzzle(
     max_tries: int = 10_000,
 ) -> Puzzle:
     """A unique-solution puzzle with givens in the inclusive range and guesses within bounds."""
+    if givens[1] < MIN_GIVENS[n] or givens[0] > givens[1] or givens[0] > n * n:
+        raise ValueError(
+            f"no {n}x{n} puzzle has {givens[0]}-{givens[1]} givens and a unique solution "
+            f"(the fewest possible is {MIN_GIVENS[n]}, the most {n * n})"
+        )
     band = Band("custom", givens, min_guesses, max_guesses)
     for _ in range(max_tries):
         solution = random_solution(n, rng)

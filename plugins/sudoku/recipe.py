@@ -62,19 +62,19 @@ class SudokuData(Strict):
 SIZE_DEFAULTS: dict[int, dict[str, Any]] = {
     4: {
         "model": {"hidden_size": 64, "T": 2, "n": 2, "halt_max_steps": 6},
-        "steps": 3000,
+        "steps": 4000,
         "batch_size": 128,
         "data": {"train_puzzles": 3000},
     },
     6: {
         "model": {"hidden_size": 128, "T": 2, "n": 3, "halt_max_steps": 8},
-        "steps": 6000,
-        "batch_size": 96,
+        "steps": 5000,
+        "batch_size": 64,
         "data": {"train_puzzles": 6000},
     },
     9: {
         "model": {"hidden_size": 128, "T": 2, "n": 3, "halt_max_steps": 8},
-        "steps": 4000,
+        "steps": 3000,
         "batch_size": 64,
         "data": {"train_puzzles": 6000},
     },

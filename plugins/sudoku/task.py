@@ -32,7 +32,7 @@ class SudokuTask(Task):
     def model_name(self, problem: SudokuProblem) -> str:
         return model_name_for_size(problem.n)
 
-    def model_name_for(self, cfg: SudokuConfig) -> str:
+    def checkpoint_name(self, cfg: SudokuConfig) -> str:
         """The model a training recipe produces (follows cfg.data.size)."""
         return cfg.model_name
 
@@ -70,3 +70,9 @@ class SudokuTask(Task):
         if not isinstance(cfg, SudokuConfig):
             cfg = SudokuConfig.model_validate(cfg.model_dump())
         return build_dataset(cfg)
+
+    def evaluate(self, model: Any, meta: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:
+        """Held-out report of a checkpoint: accuracy per band and per givens, solver vs TRM time."""
+        from trm_hub_plugins.sudoku.evaluation import evaluate_checkpoint
+
+        return evaluate_checkpoint(model, meta, cfg)
