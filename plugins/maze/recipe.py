@@ -84,7 +84,7 @@ class MazeRecipe(TrainConfig):
             "model": {"mixer": "conv", "pos_encodings": "none", "hidden_size": 64,
                       "num_heads": 4, "expansion": 2.0, "T": 2, "n": 3, "halt_max_steps": 16},
             "steps": 3000, "batch_size": 32, "lr": 1e-3, "warmup_steps": 100,
-            "weight_decay": 0.1, "loss": "softmax", "eval_every": 500, "eval_samples": 500,
+            "weight_decay": 0.1, "loss": "softmax", "eval_every": 1000, "eval_samples": 256,
             "checkpoint_every": 500, "threads": 2,
         },
         "paper": {
