@@ -40,30 +40,33 @@ def _num_bin(v: float) -> str:
     return _bin(int(v))
 
 
+_KEYS: dict[str, str] = {}
+
+
 def _key(k: Any) -> str:
     """Normalised dict key: lower case, at most 32 characters, digits-only keys collapsed."""
-    s = str(k).strip().lower()[:32]
-    if s.isdigit():
-        return "<num>"
-    return "".join(c if c.isalnum() else "_" for c in s)
+    raw = str(k)
+    found = _KEYS.get(raw)
+    if found is None:
+        s = raw.strip().lower()[:32]
+        found = "<num>" if s.isdigit() else "".join(c if c.isalnum() else "_" for c in s)
+        if len(_KEYS) < 10_000:
+            _KEYS[raw] = found
+    return found
+
+
+_KINDS = {type(None): "null", bool: "bool", int: "int", float: "float", str: "str", dict: "dict", list: "list",
+          tuple: "list"}
 
 
 def value_kind(v: Any) -> str:
     """One-word type of a JSON value."""
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "str"
-    if isinstance(v, dict):
-        return "dict"
-    if isinstance(v, (list, tuple)):
-        return "list"
+    kind = _KINDS.get(type(v))
+    if kind is not None:
+        return kind
+    for t, name in _KINDS.items():
+        if isinstance(v, t):
+            return name
     return "other"
 
 
@@ -71,7 +74,7 @@ def list_kind(v: list) -> str:
     """Type signature of a list from its first items, e.g. list<int>, list<list>, list<mix>."""
     if not v:
         return "list<>"
-    kinds = {value_kind(x) for x in v[:8]}
+    kinds = set(map(value_kind, v[:8]))
     return f"list<{kinds.pop()}>" if len(kinds) == 1 else "list<mix>"
 
 
@@ -166,7 +169,7 @@ class _Featurizer:
         kinds = {"list"} if types <= {list, tuple} else {value_kind(x) for x in head}
         sub = f"{path}/[]"
         if kinds == {"list"}:
-            if all(set(map(type, row[:MAX_ITEMS])) <= _SCALAR_TYPES for row in head):
+            if set(map(type, chain.from_iterable(head))) <= _SCALAR_TYPES:
                 self.grid(items)
                 return
             self.on("L:nested")
@@ -263,21 +266,26 @@ class _Featurizer:
             self.on("g:sq")
             self.on("#g:side=" + (str(nr) if nr <= 32 else _bin(nr)))
         head = rows[:MAX_ITEMS]
-        counts: Counter = Counter(chain.from_iterable(r[:MAX_ITEMS] for r in head))
+        wide = any(len(r) > MAX_ITEMS for r in head)
+        counts: Counter = Counter(chain.from_iterable(r[:MAX_ITEMS] for r in head) if wide else chain.from_iterable(head))
         n_cells = sum(counts.values())
         self.n_leaf += n_cells
-        kinds = {value_kind(c) for c in counts}
+        types = set(map(type, counts))
+        kinds = set(map(value_kind, counts)) if types - {int, str} else {_KINDS[t] for t in types}
         values: set = set()
         texts: list[str] = []
-        for c in counts:
-            if isinstance(c, bool):
-                continue
-            if isinstance(c, int):
-                values.add(c)
-            elif isinstance(c, str) and len(c) == 1 and c.isdigit():
-                values.add(int(c))
-            elif isinstance(c, str):
-                texts.append(c)
+        if types == {int}:
+            values = set(counts)
+        else:
+            for c in counts:
+                if isinstance(c, bool):
+                    continue
+                if isinstance(c, int):
+                    values.add(c)
+                elif isinstance(c, str) and len(c) == 1 and c.isdigit():
+                    values.add(int(c))
+                elif isinstance(c, str):
+                    texts.append(c)
         if "str" in kinds:
             self.on("g:cell=str1" if all(len(c) <= 1 for c in counts if isinstance(c, str)) else "g:cell=str")
         for k in kinds - {"str"}:

@@ -20,7 +20,9 @@ MIN_NEG = 1200
 MAX_PROTOS = 400
 C = 4.0
 DIST_MARGIN = 0.1
+DIST_FLOOR = 0.25
 MISS_WEIGHT = 20.0
+CONF_CEILING = 0.9
 
 
 class RoutingExamplesError(ValueError):
@@ -112,16 +114,16 @@ def _prototypes(xb: np.ndarray, labels: np.ndarray, n_tasks: int, rng: np.random
 
 
 def _conf_threshold(in_conf: np.ndarray, out_conf: np.ndarray) -> float:
-    """Threshold maximising out-of-scope rejection minus MISS_WEIGHT x in-scope rejection."""
-    cands = np.unique(np.concatenate([in_conf, out_conf, [0.34]]))
-    cands = cands[(cands >= 0.34) & (cands <= 0.95)]
-    best, best_t = -np.inf, 0.34
-    for t in cands:
-        j = (out_conf < t).mean() if len(out_conf) else 0.0
-        j -= MISS_WEIGHT * ((in_conf < t).mean() if len(in_conf) else 0.0)
-        if j > best + 1e-12:
-            best, best_t = j, float(t)
-    return best_t
+    """Middle of the range of thresholds that maximise out-of-scope rejection minus
+    MISS_WEIGHT x in-scope rejection on held-out data (floor 0.34, ceiling CONF_CEILING)."""
+    cands = np.unique(np.concatenate([in_conf, out_conf, [0.34, CONF_CEILING]]))
+    cands = cands[(cands >= 0.34) & (cands <= CONF_CEILING)]
+    gain = np.asarray([
+        ((out_conf < t).mean() if len(out_conf) else 0.0) - MISS_WEIGHT * ((in_conf < t).mean() if len(in_conf) else 0.0)
+        for t in cands
+    ])
+    best = cands[gain >= gain.max() - 1e-12]
+    return float((best.min() + best.max()) / 2)
 
 
 def fit_model(
@@ -183,7 +185,7 @@ def calibrate(model: RouterModel, cal: dict[str, list[Any]], neg_cal: list[Any])
     for t in range(len(tasks)):
         d = s_in.dist[ok & (y == t), t]
         if len(d):
-            thr[t] = min(float(d.max()) + DIST_MARGIN, 0.98)
+            thr[t] = min(max(float(d.max()) + DIST_MARGIN, DIST_FLOOR), 0.98)
     model.dist_threshold = thr
     in_conf = s_in.proba[np.arange(len(y)), y][ok] if len(y) else np.zeros(0)
     pred_out = s_out.proba.argmax(axis=1) if len(neg_cal) else np.zeros(0, int)
