@@ -404,13 +404,14 @@ def test_build_dataset_keeps_test_puzzles_out_of_training(cache):
 
 def test_build_dataset_materialises_fixed_augmentations(cache):
     cfg = SudokuConfig.model_validate(
-        {**CPU_PRESET, "data": {"size": 6, "train_puzzles": 12, "test_puzzles": 5,
+        {**CPU_PRESET, "data": {"size": 4, "train_puzzles": 12, "test_puzzles": 5,
                                 "augmentations": 3, "augment": False, "test_bands": ["hard"]}}
     )
     data = TASK.build_dataset(cfg)
     assert data.augment is None
-    assert data.train.inputs.shape == (48, 36) and data.test.inputs.shape == (5, 36)
-    assert _valid_pairs(data.train.inputs, data.train.labels, 6)
+    assert data.train.inputs.shape == (48, 16) and data.test.inputs.shape == (5, 16)
+    assert _valid_pairs(data.train.inputs, data.train.labels, 4)
+    assert np.array_equal(data.train.inputs[:12], to_tokens(training_set(4, list(BANDS[4]), 12, 0, set()).puzzles))
 
 
 def test_report_counts_solved_puzzles_per_band_and_givens():
@@ -428,6 +429,8 @@ def test_report_counts_solved_puzzles_per_band_and_givens():
 
 
 def test_evaluate_reports_an_untrained_checkpoint(cache):
+    import torch
+
     from trm_hub.model import TRM
 
     cfg = SudokuConfig.model_validate(
@@ -436,7 +439,12 @@ def test_evaluate_reports_an_untrained_checkpoint(cache):
     )
     model = TRM(cfg.model).eval()
     meta = {"task": "sudoku", "train": cfg.model_dump(mode="json")}
-    report = TASK.evaluate(model, meta, cfg)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        report = TASK.evaluate(model, meta, cfg)
+    finally:
+        torch.set_num_threads(threads)
     assert report["model"] == "sudoku-4x4" and report["count"] == 12
     assert set(report["bands"]) == {"easy", "medium", "hard"}
     assert 1 <= report["mean_steps"] <= 2
