@@ -38,20 +38,29 @@ def in_process_error(result: Result) -> str:
     return lines[0]
 
 
-def test_help_plugins_and_tasks_import_no_torch() -> None:
+def test_help_plugins_tasks_and_dry_run_import_no_torch() -> None:
+    dry_run = ["route", "--dry-run", str(EXAMPLES[0])] if EXAMPLES else ["--help"]
     code = (
-        "import sys\n"
+        "import json, sys\n"
         "from trm_hub.cli import cli\n"
-        "for args in (['--help'], ['plugins'], ['tasks'], ['tasks', '--json'], ['route', '--help']):\n"
+        "def run(args):\n"
         "    try:\n"
         "        cli.main(args=args, prog_name='trm-hub', standalone_mode=False)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "print(json.dumps(sorted(m for m in ('torch', 'sklearn', 'safetensors') if m in sys.modules)))\n"
+        "def heavy():\n"
+        "    return sorted(m for m in ('torch', 'sklearn', 'safetensors', 'scipy') if m in sys.modules)\n"
+        "for args in (['--help'], ['plugins'], ['tasks'], ['tasks', '--json'], ['route', '--help']):\n"
+        "    run(args)\n"
+        "fast = heavy()\n"
+        f"run({dry_run!r})\n"
+        "print(json.dumps({'fast': fast, 'dry_run': heavy()}))\n"
     )
-    result = run_cli(code="import json\n" + code)
+    result = run_cli(code=code)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    imported = json.loads(result.stdout.strip().splitlines()[-1])
+    assert imported["fast"] == []
+    assert "torch" not in imported["dry_run"] and "safetensors" not in imported["dry_run"]
 
 
 def test_module_entry_point_matches_the_command() -> None:

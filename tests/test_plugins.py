@@ -82,6 +82,16 @@ def test_load_plugins_env_limits_installed_plugins(site: Path, monkeypatch: pyte
     assert {"toy", "cmd"} <= names
 
 
+def test_load_plugins_env_warns_about_names_not_installed(
+    toy_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.syspath_prepend(str(toy_site))
+    monkeypatch.setenv("TRM_HUB_LOAD_PLUGINS", "toy,tyop")
+    names = {name for name, _ in create_plugin_manager().list_name_plugin()}
+    assert "toy" in names
+    assert "TRM_HUB_LOAD_PLUGINS names plugins that are not installed: tyop" in capsys.readouterr().err
+
+
 def test_broken_plugin_is_a_warning_naming_it(
     site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from contextlib import contextmanager
@@ -215,15 +216,17 @@ def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry
         if print_config:
             _print_json({"task": task.name, "config": cfg.model_dump(mode="json")})
             return
-        model_name = special.get("model_name")
-        stem = Path(_trainer("train")(task, cfg, model_name=model_name))
+        stem = Path(_trainer("train")(task, cfg, model_name=special.get("model_name")))
         weights = stem.with_suffix(".safetensors")
-        summary: dict[str, Any] = {"task": task.name, "model_name": model_name or task.name, "checkpoint": str(weights)}
+        meta_path = stem.with_suffix(".json")
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        model_name = meta.get("model_name") or special.get("model_name") or task.name
+        if os.environ.get("RANK", "0") != "0":
+            return
+        summary: dict[str, Any] = {"task": task.name, "model_name": model_name, "checkpoint": str(weights)}
         if record:
-            meta_path = stem.with_suffix(".json")
-            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
             registry = _registry(registry_path)
-            registry.record(task.name, model_name or task.name, weights, metrics=meta.get("metrics") or {})
+            registry.record(task.name, model_name, weights, metrics=meta.get("metrics") or {})
             summary["recorded_in"] = str(registry.write_path)
         _print_json(summary)
 

@@ -209,8 +209,12 @@ def answer_with(
 
 def _decide(problems: list[dict[str, Any]], tasks: dict[str, Task], pm: Any) -> list[Any]:
     """Router decisions for many problems at once; a failing batch is retried one by one."""
-    from trm_hub import router
-
+    try:
+        from trm_hub import router
+    except Exception as exc:
+        if debugging():
+            raise
+        return [exc for _ in problems]
     try:
         decisions = router.decide(problems, tasks, pm)
         if len(decisions) == len(problems):

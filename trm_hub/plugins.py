@@ -192,6 +192,12 @@ def create_plugin_manager(*, builtins: bool = True, installed: bool = True) -> H
         for ep in other_eps:
             if allowed is None or ep.name in allowed:
                 _load_entry_point(pm, ep, builtin=False)
+        unknown = sorted((allowed or set()) - {ep.name for ep in builtin_eps + other_eps})
+        if unknown:
+            print(
+                f"trm-hub: warning: {LOAD_ENV} names plugins that are not installed: {', '.join(unknown)}",
+                file=sys.stderr,
+            )
     check_hooks(pm)
     return pm
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
@@ -14,6 +15,25 @@ from trm_hub.config import TrainConfig
 
 if TYPE_CHECKING:
     from trm_hub.registry import Registry
+
+
+SMALL_CPU_BATCH = 16
+
+
+@contextmanager
+def _threads_for(device: Any, batch_size: int) -> Iterator[None]:
+    """One CPU thread for small CPU batches (extra threads only add contention there)."""
+    import torch
+
+    if getattr(device, "type", str(device)) != "cpu" or batch_size >= SMALL_CPU_BATCH:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Problem(BaseModel):
@@ -171,7 +191,8 @@ class Task:
                             f"tokens but the '{model_name}' model takes {seq_len}"
                         )
                 inputs = torch.as_tensor(np.stack(encoded), device=target)
-                result = model.infer(inputs, halt_threshold=threshold)
+                with _threads_for(target, len(chunk)):
+                    result = model.infer(inputs, halt_threshold=threshold)
                 outputs = result.outputs.cpu().numpy()
                 steps = result.steps.cpu().tolist()
                 shared = (time.perf_counter() - began) / len(chunk)
