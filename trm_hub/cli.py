@@ -71,8 +71,11 @@ def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 def _registry(path: str | None) -> Any:
-    from trm_hub.registry import Registry
+    """The registry, with the user one from --registry made visible to every part of this process."""
+    from trm_hub.registry import REGISTRY_ENV, Registry
 
+    if path:
+        os.environ[REGISTRY_ENV] = str(Path(path).expanduser().resolve())
     return Registry.load(path)
 
 

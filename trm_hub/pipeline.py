@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -163,6 +164,17 @@ def _failure(exc: Exception) -> str:
     return describe_error(exc)
 
 
+def _solve(task: Task, problems: list[Any], device: str, registry: Registry) -> list[Any]:
+    """Call `task.solve`, passing the registry when the task's solve accepts one."""
+    parameters = inspect.signature(task.solve).parameters
+    takes_registry = "registry" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+    if takes_registry:
+        return task.solve(problems, device=device, registry=registry)
+    return task.solve(problems, device=device)
+
+
 def answer_with(
     task: Task,
     problems: Sequence[dict[str, Any]],
@@ -181,7 +193,7 @@ def answer_with(
     if parsed:
         registry = registry or Registry.load()
         try:
-            answers = task.solve([problem for _, problem in parsed], device=device, registry=registry)
+            answers = _solve(task, [problem for _, problem in parsed], device, registry)
             if len(answers) != len(parsed):
                 raise RuntimeError(f"task '{task.name}' returned {len(answers)} answers for {len(parsed)} problems")
             solved = [(index, answer, None) for (index, _), answer in zip(parsed, answers)]
@@ -194,7 +206,7 @@ def answer_with(
                 solved = []
                 for index, problem in parsed:
                     try:
-                        solved.append((index, task.solve([problem], device=device, registry=registry)[0], None))
+                        solved.append((index, _solve(task, [problem], device, registry)[0], None))
                     except Exception as one:
                         solved.append((index, None, _failure(one)))
         for index, answer, error in solved:
