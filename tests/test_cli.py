@@ -155,7 +155,8 @@ def test_bad_input_via_the_real_command_has_no_traceback(tmp_path: Path) -> None
 
 
 def test_jsonl_gives_one_line_per_input_line_in_order(tmp_path: Path) -> None:
-    arc = json.loads((ROOT / "plugins/arc/examples/arc_task.json").read_text()) if EXAMPLES else None
+    arc_example = ROOT / "plugins/arc/examples/arc_task.json"
+    arc = json.loads(arc_example.read_text()) if arc_example.exists() else None
     lines = [
         json.dumps({"task": "arc", "train": [], "test": []}),
         "{broken",
