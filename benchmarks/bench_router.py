@@ -257,9 +257,9 @@ def section_lofo(tasks: dict[str, Any], n: int) -> dict[str, Any]:
                 train[t], cal[t] = split(keep if t == task else ps, 200, 0)
             model = fit_model(train, neg_tr, cal, neg_cal, signature)
             got = [v.task for v in model.verdicts(test)]
+            wrong = len(test) - got.count(task) - got.count(None)
             row = {"n": len(test), "right": round(got.count(task) / len(test), 3),
-                   "rejected": round(got.count(None) / len(test), 3)}
-            row["wrong_task"] = round(1 - row["right"] - row["rejected"], 3)
+                   "rejected": round(got.count(None) / len(test), 3), "wrong_task": round(wrong / len(test), 3)}
             results[f"{task} {fmt}"] = row
             print(f"  {task:<9} {fmt:<55} {row}")
     return results

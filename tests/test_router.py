@@ -329,6 +329,29 @@ def test_corrupt_cached_router_is_refit(cache: Path, capsys: pytest.CaptureFixtu
     assert RouterModel.load(router.cache_path(tasks)).tasks == ["paint", "tally"]
 
 
+def test_router_fit_on_older_features_is_refit(cache: Path, capsys: pytest.CaptureFixture) -> None:
+    tasks = {"ladder": LadderTask(), "paint": PaintTask()}
+    router.decide([{"start": "cold", "end": "warm"}], tasks)
+    capsys.readouterr()
+    stale = RouterModel.load(router.cache_path(tasks))
+    stale.features_version = 0
+    stale.save(router.cache_path(tasks))
+    router.forget_loaded()
+    (d,) = router.decide([{"start": "cold", "end": "warm"}], tasks)
+    assert d.task == "ladder" and "refit the router" in capsys.readouterr().err
+    assert RouterModel.load(router.cache_path(tasks)).current
+
+
+def test_confidence_threshold_sits_in_the_middle_of_the_safe_range() -> None:
+    import numpy as np
+
+    from trm_hub.router_fit import _conf_threshold
+
+    assert _conf_threshold(np.array([0.99, 0.95]), np.array([])) == pytest.approx((0.34 + 0.9) / 2)
+    assert _conf_threshold(np.array([0.99, 0.55]), np.array([0.5, 0.45])) == pytest.approx(0.55)
+    assert _conf_threshold(np.array([0.99, 0.97]), np.array([0.6, 0.7])) == pytest.approx(0.9)
+
+
 def test_task_without_routing_examples_is_reachable_only_by_name(cache: Path, capsys: pytest.CaptureFixture) -> None:
     tasks = {"tally": TallyTask(), "silent": SilentTask()}
     a, b = router.decide([{"counts": [1, 2, 3]}, {"task": "silent", "x": 1}], tasks)

@@ -67,7 +67,7 @@ def _try_load(path: Path, set_id: str) -> RouterModel | None:
         model = RouterModel.load(path)
     except Exception:
         return None
-    return model if model.set_id == set_id else None
+    return model if model.set_id == set_id and model.current else None
 
 
 def _describe_change(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> str:
@@ -97,13 +97,14 @@ def shipped_signature() -> list[tuple[str, str]]:
 
 
 def router_for(tasks: dict[str, Task], *, quiet: bool = False) -> RouterModel | None:
-    """The fitted router for this task set: shipped, cached, or refit now (saying so once on stderr)."""
+    """The fitted router for this task set: the user's own fit, the shipped one, or one refit now
+    (saying so once on stderr, and saving it to the user cache for the next runs)."""
     set_id = task_set_id(signature(tasks))
     if set_id in _LOADED:
         return _LOADED[set_id]
     if not tasks:
         return None
-    model = _try_load(SHIPPED_PATH, set_id) or _try_load(cache_path(tasks), set_id)
+    model = _try_load(cache_path(tasks), set_id) or _try_load(SHIPPED_PATH, set_id)
     if model is None:
         from trm_hub.router_fit import fit
 

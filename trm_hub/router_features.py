@@ -8,6 +8,7 @@ from itertools import chain
 from typing import Any
 
 TASK_KEY = "task"
+FEATURES_VERSION = 1
 MAX_ITEMS = 64
 MAX_DEPTH = 8
 MAX_PATH_DEPTH = 4

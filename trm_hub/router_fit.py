@@ -97,7 +97,7 @@ def make_classifier(kind: str = "logreg", c: float = C):
     if kind == "gbdt":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        return HistGradientBoostingClassifier(max_iter=100, class_weight="balanced")
+        return HistGradientBoostingClassifier(max_iter=30, class_weight="balanced")
     raise ValueError(f"unknown classifier kind '{kind}' (known: logreg, svm, gbdt)")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from trm_hub.router_features import featurize
+from trm_hub.router_features import FEATURES_VERSION, featurize
 
 FORMAT = "trm-hub-router/1"
 OUT_OF_SCOPE = "<none>"
@@ -73,6 +73,7 @@ class RouterModel:
     dist_threshold: np.ndarray
     signature: list[tuple[str, str]]
     info: dict[str, Any] = field(default_factory=dict)
+    features_version: int = FEATURES_VERSION
 
     @property
     def tasks(self) -> list[str]:
@@ -82,6 +83,11 @@ class RouterModel:
     @property
     def set_id(self) -> str:
         return task_set_id(self.signature)
+
+    @property
+    def current(self) -> bool:
+        """Whether the model was fit on the features this version of the code computes."""
+        return self.features_version == FEATURES_VERSION
 
     def __post_init__(self) -> None:
         if len(self.proto_class) and np.any(np.diff(self.proto_class) < 0):
@@ -177,6 +183,7 @@ class RouterModel:
             names[j] = name
         return {
             "format": FORMAT,
+            "features_version": self.features_version,
             "tasks": [list(p) for p in self.signature],
             "task_set_id": self.set_id,
             "classes": self.classes,
@@ -214,6 +221,7 @@ class RouterModel:
             dist_threshold=np.asarray(doc["dist_threshold"], dtype=np.float32),
             signature=[(str(a), str(b)) for a, b in doc["tasks"]],
             info=dict(doc.get("info", {})),
+            features_version=int(doc.get("features_version", 0)),
         )
         if model.coef.shape != (len(model.classes), len(names)):
             raise ValueError("router file is inconsistent: coefficient shape does not match classes and features")
