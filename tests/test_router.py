@@ -360,6 +360,35 @@ def test_task_without_routing_examples_is_reachable_only_by_name(cache: Path, ca
     assert "not routable" in err and "silent" in err and "routing_examples" in err
 
 
+def test_no_routable_task_leaves_only_the_task_key(cache: Path, capsys: pytest.CaptureFixture) -> None:
+    tasks = {"silent": SilentTask()}
+    a, b = router.decide([{"x": 1}, {"task": "silent", "x": 1}], tasks)
+    assert a.task is None and "no installed task can be routed to" in a.reason
+    assert b.task == "silent"
+    assert capsys.readouterr().err.count("cannot fit the router") == 1
+    router.decide([{"x": 2}], tasks)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="no installed task gives routing examples"):
+        router.fit_router(tasks, cache / "none.json")
+
+
+def test_permissive_schema_does_not_empty_the_out_of_scope_set() -> None:
+    from trm_hub.router_fit import screen
+    from trm_hub.router_data import out_of_scope_examples
+
+    class AnythingProblem(Problem):
+        model_config = {"extra": "allow"}
+
+    class AnythingTask(Task):
+        name = "anything"
+        Problem = AnythingProblem
+
+    drawn = list(out_of_scope_examples(200, 3))
+    kept, permissive = screen(drawn, {"anything": AnythingTask(), "tally": TallyTask()})
+    assert permissive == ["anything"]
+    assert len(kept) == len(drawn)
+
+
 def test_fit_router_and_evaluate_router(cache: Path, tmp_path: Path) -> None:
     tasks = small_tasks()
     summary = router.fit_router(tasks, tmp_path / "fitted.json", n=80)

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from trm_hub.errors import HubError
 from trm_hub.router_features import TASK_KEY, without_task_key
 from trm_hub.router_model import RouterModel, task_set_id
 from trm_hub.task import Task
@@ -52,7 +53,7 @@ def cache_path(tasks: dict[str, Task]) -> Path:
     return cache_dir() / f"router-{task_set_id(signature(tasks))}.json"
 
 
-_LOADED: dict[str, RouterModel] = {}
+_LOADED: dict[str, RouterModel | None] = {}
 
 
 def forget_loaded() -> None:
@@ -106,9 +107,15 @@ def router_for(tasks: dict[str, Task], *, quiet: bool = False) -> RouterModel | 
         return None
     model = _try_load(cache_path(tasks), set_id) or _try_load(SHIPPED_PATH, set_id)
     if model is None:
-        from trm_hub.router_fit import fit
+        from trm_hub.router_fit import RoutingExamplesError, fit
 
-        model = fit(tasks)
+        try:
+            model = fit(tasks)
+        except RoutingExamplesError as exc:
+            if not quiet:
+                print(f"trm-hub: cannot fit the router: {exc}; name a task with a \"task\" key", file=sys.stderr)
+            _LOADED[set_id] = None
+            return None
         where = cache_path(tasks)
         try:
             model.save(where)
@@ -193,10 +200,8 @@ def fit_router(tasks: dict[str, Task], path: Path | str | None = None, *, n: int
     from trm_hub.router_fit import N_TRAIN, fit
 
     if not tasks:
-        raise ValueError("no tasks are installed, so there is nothing to route to")
+        raise HubError("no tasks are installed, so there is nothing to route to")
     model = fit(tasks, n=n or N_TRAIN, seed=seed)
-    if not model.tasks:
-        raise ValueError("no installed task gives routing examples: " + "; ".join(model.info["unroutable"].values()))
     where = Path(path) if path is not None else cache_path(tasks)
     model.save(where)
     _LOADED[model.set_id] = model
@@ -226,7 +231,7 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
 
     model = model or router_for(tasks)
     if model is None or not model.tasks:
-        raise ValueError("no installed task can be routed to, so there is nothing to evaluate")
+        raise HubError("no installed task can be routed to, so there is nothing to evaluate")
     draws = [(int(a), int(b)) for a, b in model.info.get("example_draws", [])]
     used = {a for a, _ in draws} | {int(a) for a in model.info.get("negative_seeds", [])}
     while seed in used or seed + 1 in used:

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from trm_hub.errors import HubError, one_line
 from trm_hub.router_data import TRAIN_FAMILIES, out_of_scope_examples
 from trm_hub.router_features import featurize, without_task_key
 from trm_hub.router_model import NOT_NOVELTY, OUT_OF_SCOPE, RouterModel
@@ -23,9 +24,10 @@ DIST_MARGIN = 0.1
 DIST_FLOOR = 0.25
 MISS_WEIGHT = 20.0
 CONF_CEILING = 0.9
+PERMISSIVE = 0.3
 
 
-class RoutingExamplesError(ValueError):
+class RoutingExamplesError(HubError):
     """A task's routing_examples could not be used."""
 
 
@@ -36,7 +38,9 @@ def task_examples(task: Task, n: int, seed: int) -> list[Any]:
     except NotImplementedError:
         raise RoutingExamplesError(f"task '{task.name}' does not implement routing_examples") from None
     except Exception as exc:
-        raise RoutingExamplesError(f"task '{task.name}': routing_examples failed: {type(exc).__name__}: {exc}") from exc
+        raise RoutingExamplesError(
+            one_line(f"task '{task.name}': routing_examples failed: {type(exc).__name__}: {exc}")
+        ) from exc
     if not examples:
         raise RoutingExamplesError(f"task '{task.name}': routing_examples yielded nothing")
     return examples
@@ -55,9 +59,22 @@ def accepted_by(problem: Any, tasks: dict[str, Task]) -> str | None:
     return None
 
 
+def screen(drawn: list[tuple[str, Any]], tasks: dict[str, Task]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Drop the drawn negatives that an installed task's schema accepts.
+
+    A task whose schema accepts more than PERMISSIVE of them says nothing useful about scope, so
+    it is left out of the screening (and named in the second return value).
+    """
+    accepted = {name: [accepted_by(p, {name: task}) is not None for _, p in drawn] for name, task in tasks.items()}
+    permissive = sorted(name for name, acc in accepted.items() if sum(acc) > PERMISSIVE * max(len(drawn), 1))
+    strict = [name for name in accepted if name not in permissive]
+    kept = [pair for i, pair in enumerate(drawn) if not any(accepted[name][i] for name in strict)]
+    return kept, permissive
+
+
 def negatives(n: int, seed: int, tasks: dict[str, Task], families=None) -> list[tuple[str, Any]]:
     """n (family, problem) out-of-scope pairs, leaving out any that an installed task accepts."""
-    return [(fam, p) for fam, p in out_of_scope_examples(n, seed, families) if accepted_by(p, tasks) is None]
+    return screen(list(out_of_scope_examples(n, seed, families)), tasks)[0]
 
 
 def _csr(feats: list[dict[str, float]], vocab: dict[str, int]):
@@ -230,12 +247,15 @@ def fit(tasks: dict[str, Task], n: int = N_TRAIN, seed: int = 0) -> RouterModel:
     signature = sorted((name, str(getattr(t, "version", ""))) for name, t in tasks.items())
     n_cal = max(n // 2, 20)
     drawn, errors = collect(tasks, n + n_cal, seed)
+    if not drawn:
+        raise RoutingExamplesError("no installed task gives routing examples (" + "; ".join(errors.values()) + ")")
     train, cal = {}, {}
     for name, examples in drawn.items():
         train[name], cal[name] = split(examples, min(n, len(examples) - 1) if len(examples) > 1 else 1, seed)
     usable = {k: tasks[k] for k in train}
     n_neg = max(MIN_NEG, NEG_PER_TASK * len(train))
-    neg_train = [p for _, p in negatives(n_neg, seed, usable)]
+    screened, permissive = screen(list(out_of_scope_examples(n_neg, seed)), usable)
+    neg_train = [p for _, p in screened]
     neg_cal = [p for _, p in negatives(max(n_neg // 2, 200), seed + 1, usable)]
     model = fit_model(train, neg_train, cal, neg_cal, signature, seed=seed)
     model.info.update({
@@ -246,6 +266,7 @@ def fit(tasks: dict[str, Task], n: int = N_TRAIN, seed: int = 0) -> RouterModel:
         "negatives": len(neg_train),
         "negative_families": sorted(TRAIN_FAMILIES),
         "unroutable": errors,
+        "permissive_schemas": permissive,
         "fit_seconds": round(time.perf_counter() - t0, 3),
     })
     return model
