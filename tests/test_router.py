@@ -11,6 +11,7 @@ from typing import Any, Iterator
 import pytest
 from pydantic import field_validator
 
+from conftest import run_cli
 from trm_hub import router
 from trm_hub.hookspecs import hookimpl
 from trm_hub.plugins import create_plugin_manager, register_plugin
@@ -439,3 +440,21 @@ def test_hand_written_case_is_routed_by_the_shipped_router(path: Path, cache: Pa
     tasks = builtin_tasks()
     (d,) = router.decide([json.loads(path.read_text())], tasks)
     assert d.task == expected_of(path), d.reason
+
+
+def test_route_refits_once_after_a_plugin_is_installed(toy_site: Path, tmp_path: Path) -> None:
+    builtin_tasks()
+    env = {router.CACHE_ENV: str(tmp_path / "cache")}
+    problem = tmp_path / "toy.json"
+    problem.write_text('{"reverse": [1, 2, 3, 4]}')
+    first = run_cli("route", "--dry-run", str(problem), site=toy_site, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["task"] == "toy_reverse"
+    said = [line for line in first.stderr.splitlines() if "refit the router" in line]
+    assert len(said) == 1 and "added toy_reverse" in said[0]
+
+    case = CASES / "sudoku--string-dots-9x9.json"
+    second = run_cli("route", "--dry-run", str(case), site=toy_site, env=env, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["task"] == "sudoku"
+    assert "refit" not in second.stderr
