@@ -45,7 +45,6 @@ class Scores:
 
     proba: np.ndarray
     dist: np.ndarray
-    unknown: np.ndarray
 
 
 @dataclass
@@ -100,22 +99,19 @@ class RouterModel:
         self._proto_pos = np.full(len(self.vocab), -1, dtype=np.int64)
         self._proto_pos[self.proto_cols] = np.arange(len(self.proto_cols))
 
-    def sparse(self, f: dict[str, float]) -> tuple[np.ndarray, np.ndarray, int, int]:
-        """One problem's features -> (column indices, values, structure-feature count, unknown ones)."""
+    def sparse(self, f: dict[str, float]) -> tuple[np.ndarray, np.ndarray, int]:
+        """One problem's features -> (known column indices, their values, count of structure features)."""
         vocab = self.vocab
         idx: list[int] = []
         vals: list[float] = []
-        n_ind = n_unk = 0
+        n_struct = 0
         for name, value in f.items():
+            n_struct += name[0] not in NOT_NOVELTY
             j = vocab.get(name)
-            novel = name[0] not in NOT_NOVELTY
-            n_ind += novel
-            if j is None:
-                n_unk += novel
-                continue
-            idx.append(j)
-            vals.append(value)
-        return np.asarray(idx, dtype=np.int64), np.asarray(vals, dtype=np.float32), n_ind, n_unk
+            if j is not None:
+                idx.append(j)
+                vals.append(value)
+        return np.asarray(idx, dtype=np.int64), np.asarray(vals, dtype=np.float32), n_struct
 
     def score(self, problems: list[Any]) -> Scores:
         """Class probabilities [B, K] and nearest-example Jaccard distance per task [B, T]."""
@@ -126,22 +122,20 @@ class RouterModel:
         n = len(feats)
         logits = np.tile(self.intercept.astype(np.float32), (n, 1))
         dists = np.ones((n, len(self.tasks)), np.float32)
-        unknowns = np.zeros(n, np.float32)
         for i, f in enumerate(feats):
-            idx, vals, n_ind, n_unk = self.sparse(f)
+            idx, vals, n_struct = self.sparse(f)
             if len(idx):
                 logits[i] += (self._coef_t[idx] * vals[:, None]).sum(axis=0)
             pos = self._proto_pos[idx]
             pos = pos[(pos >= 0) & (vals > 0)]
             inter = self._protos_t[pos].sum(axis=0, dtype=np.float32)
-            jd = 1.0 - inter / np.maximum(n_ind + self._sizes - inter, 1.0)
+            jd = 1.0 - inter / np.maximum(n_struct + self._sizes - inter, 1.0)
             for t, (a, b) in enumerate(self._spans):
                 if b > a:
                     dists[i, t] = jd[a:b].min()
-            unknowns[i] = n_unk / max(n_ind, 1)
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
-        return Scores(e / e.sum(axis=1, keepdims=True), dists, unknowns)
+        return Scores(e / e.sum(axis=1, keepdims=True), dists)
 
     def verdicts(self, problems: list[Any]) -> list[Verdict]:
         """Route each problem to a task, or reject it with the closest tasks in the reason."""
