@@ -12,14 +12,14 @@ from trm_hub.task import Problem, Solution, Split, Task, TaskData
 
 
 class SortData(BaseModel):
-    length: int = 6
+    length: int = 4
     train_size: int = 4000
     test_size: int = 256
 
 
 class SortRecipe(TrainConfig):
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "cpu": {"model": {"vocab_size": 12, "seq_len": 6, "hidden_size": 64, "mixer": "attention", "T": 2, "n": 2,
+        "cpu": {"model": {"vocab_size": 12, "seq_len": 4, "hidden_size": 64, "mixer": "attention", "T": 2, "n": 2,
                           "halt_max_steps": 4}},
     }
     data: SortData = SortData()
@@ -64,7 +64,7 @@ class SortTask(Task):
 
 
 def sort_config(**overrides: Any) -> SortRecipe:
-    base = {**SortRecipe.presets["cpu"], "steps": 300, "batch_size": 64, "lr": 3e-3, "warmup_steps": 20,
-            "eval_every": 0, "checkpoint_every": 0, "log_every": 50, "ema_rate": 0.99, "threads": 2}
+    base = {**SortRecipe.presets["cpu"], "steps": 1100, "batch_size": 64, "lr": 3e-3, "lr_min_ratio": 0.05, "warmup_steps": 20,
+            "eval_every": 0, "checkpoint_every": 0, "log_every": 50, "ema_rate": 0.99, "threads": 1}
     base.update(overrides)
     return SortRecipe.model_validate(base)

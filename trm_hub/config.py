@@ -32,6 +32,7 @@ class ModelConfig(Strict):
     halt_exploration_prob: float = 0.1
     rms_norm_eps: float = 1e-5
     rope_theta: float = 10000.0
+    halt_input: Literal["first", "mean"] = "first"
     head: Literal["tokens", "regression"] = "tokens"
     out_dim: int = 1
 

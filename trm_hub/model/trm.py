@@ -119,7 +119,8 @@ class TRM(nn.Module):
             for _ in range(self.config.T - 1):
                 y, z = self.recurse(y, z, x)
         y, z = self.recurse(y, z, x)
-        q_halt = self.q_head(y[:, 0]).float()[:, 0]
+        summary = y[:, 0] if self.config.halt_input == "first" else y[:, self.prefix:].mean(dim=1)
+        q_halt = self.q_head(summary).float()[:, 0]
         if self.config.head == "tokens":
             outputs = self.lm_head(y[:, self.prefix:])
         else:

@@ -1,0 +1,82 @@
+"""The trainer: learns a real tiny task, resumes exactly, and matches under DDP."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tiny_tasks import SortTask, sort_config
+from trm_hub.model import load_checkpoint
+from trm_hub.train import train
+from trm_hub.train.evaluate import evaluate_split
+from trm_hub.train.loop import Trainer
+from trm_hub.train.losses import stablemax_log_probs, token_loss
+
+HERE = Path(__file__).parent
+
+
+def losses(run_dir: Path) -> list[float]:
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [r["loss"] for r in rows if "loss" in r]
+
+
+def test_stablemax_matches_its_definition():
+    x = torch.tensor([[2.0, -1.0, 0.0, -3.0]])
+    s = torch.tensor([3.0, 0.5, 1.0, 0.25], dtype=torch.float64)
+    assert torch.allclose(stablemax_log_probs(x)[0], torch.log(s / s.sum()))
+    labels = torch.tensor([[[0], [-100]]]).view(1, 2)
+    logits = torch.stack([x[0], x[0]]).unsqueeze(0)
+    assert token_loss(logits, labels, "stablemax").item() == pytest.approx(-np.log(3 / 4.75), rel=1e-6)
+
+
+def test_sort_task_trains_to_exact_accuracy_and_halts_early(tmp_path):
+    task = SortTask()
+    cfg = sort_config(out_dir=str(tmp_path))
+    path = train(task, cfg)
+    model, meta = load_checkpoint(path)
+    assert meta["task"] == "sort" and meta["step"] == 1100
+    test = task.build_dataset(cfg).test
+    adaptive = evaluate_split(model, test)
+    fixed = evaluate_split(model, test, adaptive=False)
+    assert adaptive["exact_accuracy"] == 1.0, adaptive
+    assert fixed["exact_accuracy"] == 1.0, fixed
+    assert adaptive["mean_steps"] < fixed["mean_steps"] == 4
+
+
+def test_resume_continues_exactly(tmp_path):
+    task = SortTask()
+    common = {"steps": 30, "log_every": 1, "checkpoint_every": 15, "eval_every": 0, "eval_samples": 32}
+    train(task, sort_config(out_dir=str(tmp_path / "whole"), **common))
+
+    first = Trainer(task, sort_config(out_dir=str(tmp_path / "split"), **common))
+    for _ in range(15):
+        first.train_step()
+    first.save_train_state()
+    del first
+    train(task, sort_config(out_dir=str(tmp_path / "split"), resume=True, **common))
+    assert losses(tmp_path / "split") == losses(tmp_path / "whole")[15:]
+
+
+def test_resume_refuses_a_changed_config(tmp_path):
+    task = SortTask()
+    train(task, sort_config(out_dir=str(tmp_path), steps=4, eval_samples=8))
+    with pytest.raises(ValueError, match="config differs.*lr"):
+        Trainer(task, sort_config(out_dir=str(tmp_path), steps=8, lr=1e-4, resume=True))
+
+
+def test_ddp_two_processes_match_one(tmp_path):
+    args = ["steps=12", "log_every=1", "threads=1", "eval_samples=16"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, str(HERE / "train_sort.py"), str(tmp_path / "one"), *args],
+                   check=True, env=env, capture_output=True)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                    str(HERE / "train_sort.py"), str(tmp_path / "two"), *args],
+                   check=True, env=env, capture_output=True)
+    one, two = losses(tmp_path / "one"), losses(tmp_path / "two")
+    assert len(one) == len(two) == 12
+    assert np.allclose(one, two, rtol=0, atol=1e-5), (one, two)
