@@ -19,6 +19,7 @@ class ModelConfig(Strict):
     hidden_size: int = 128
     num_heads: int = 4
     expansion: float = 4.0
+    ffn_multiple: int = 256
     layers: int = 2
     mixer: Literal["attention", "mlp", "conv"] = "attention"
     pos_encodings: Literal["rope", "learned", "none"] = "rope"
@@ -86,5 +87,6 @@ class TrainConfig(Strict):
     log_every: int = 10
     halt_threshold: float = 0.0
     threads: int | None = None
+    compile: bool = False
     out_dir: str | None = None
     resume: bool = False

@@ -36,17 +36,18 @@ class Linear(nn.Linear):
             nn.init.zeros_(self.bias)
 
 
-def swiglu_width(width: int, expansion: float) -> int:
+def swiglu_width(width: int, expansion: float, multiple: int = 256) -> int:
+    """Inner width: round(2/3 * expansion * width), rounded up to a multiple."""
     inner = round(expansion * width * 2 / 3)
-    return -(-inner // 256) * 256
+    return -(-inner // multiple) * multiple
 
 
 class SwiGLU(nn.Module):
     """down(silu(gate) * up) with a fused gate/up projection."""
 
-    def __init__(self, width: int, expansion: float):
+    def __init__(self, width: int, expansion: float, multiple: int = 256):
         super().__init__()
-        inner = swiglu_width(width, expansion)
+        inner = swiglu_width(width, expansion, multiple)
         self.gate_up_proj = Linear(width, 2 * inner)
         self.down_proj = Linear(inner, width)
 
@@ -93,7 +94,7 @@ class SequenceMLP(SwiGLU):
     """Mixes tokens with a SwiGLU over the sequence axis, normed over that axis (the `mlp_t` variant)."""
 
     def __init__(self, cfg: ModelConfig):
-        super().__init__(cfg.seq_len + cfg.prefix_len, cfg.expansion)
+        super().__init__(cfg.seq_len + cfg.prefix_len, cfg.expansion, cfg.ffn_multiple)
         self.eps = cfg.rms_norm_eps
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -130,7 +131,7 @@ class Block(nn.Module):
         self.kind = cfg.mixer
         self.eps = cfg.rms_norm_eps
         self.mixer = {"attention": Attention, "mlp": SequenceMLP, "conv": GridConv}[cfg.mixer](cfg)
-        self.mlp = SwiGLU(cfg.hidden_size, cfg.expansion)
+        self.mlp = SwiGLU(cfg.hidden_size, cfg.expansion, cfg.ffn_multiple)
 
     def forward(self, h: torch.Tensor, rope=None) -> torch.Tensor:
         if self.kind == "attention":

@@ -91,6 +91,8 @@ class Trainer:
         self.data: TaskData = task.build_dataset(cfg)
         self.model = TRM(cfg.model).to(self.device)
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
+        if cfg.compile:
+            self.model.net = torch.compile(self.model.net)
         self.opt = build_optimizer(self.model, cfg)
         self.net: torch.nn.Module = self.model
         self.stream = ExampleStream(len(self.data.train), cfg.seed)
