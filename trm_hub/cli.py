@@ -192,17 +192,6 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _trainer(name: str) -> Any:
-    try:
-        import trm_hub.train as trainer
-    except ImportError as exc:
-        raise CliError(f"the trainer cannot be imported: {exc}") from None
-    function = getattr(trainer, name, None)
-    if function is None:
-        raise CliError(f"the trainer has no '{name}' function yet")
-    return function
-
-
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("overrides", nargs=-1, metavar="plugin=NAME [preset=P] [KEY=VALUE]...")
 @click.option("--print-config", is_flag=True, help="Print the resolved config and stop.")
@@ -219,11 +208,13 @@ def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry
         if print_config:
             _print_json({"task": task.name, "config": cfg.model_dump(mode="json")})
             return
-        stem = Path(_trainer("train")(task, cfg, model_name=special.get("model_name")))
+        from trm_hub.train import train as train_model
+
+        stem = Path(train_model(task, cfg, model_name=special.get("model_name")))
         weights = stem.with_suffix(".safetensors")
         meta_path = stem.with_suffix(".json")
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        model_name = meta.get("model_name") or special.get("model_name") or task.name
+        model_name = meta.get("model_name") or special.get("model_name") or task.checkpoint_name(cfg)
         if os.environ.get("RANK", "0") != "0":
             return
         summary: dict[str, Any] = {"task": task.name, "model_name": model_name, "checkpoint": str(weights)}
@@ -247,12 +238,15 @@ def eval_command(overrides: tuple[str, ...], print_config: bool, registry_path: 
             return
         checkpoint = special.get("checkpoint")
         if checkpoint is None:
-            path = _registry(registry_path).weights_for(task.name, special.get("model_name"))
+            model_name = special.get("model_name") or task.checkpoint_name(cfg)
+            path = _registry(registry_path).weights_for(task.name, model_name)
         else:
             path = Path(checkpoint)
             if not path.with_suffix(".safetensors").exists():
                 raise CliError(f"checkpoint {checkpoint} does not exist")
-        _print_json(_trainer("evaluate")(task, cfg, checkpoint=path))
+        from trm_hub.train import evaluate
+
+        _print_json(evaluate(task, cfg, checkpoint=path))
 
 
 @cli.group()

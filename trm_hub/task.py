@@ -140,6 +140,10 @@ class Task:
         """Which registered model of this task serves the problem (default: the task's name)."""
         return self.name
 
+    def checkpoint_name(self, cfg: TrainConfig) -> str:
+        """The model name a training run with this recipe produces (default: the task's name)."""
+        return self.name
+
     def describe(self) -> str:
         return self.description or (self.__doc__ or "").strip().splitlines()[0]
 

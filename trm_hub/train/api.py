@@ -8,7 +8,7 @@ from typing import Any
 
 from trm_hub.config import TrainConfig
 from trm_hub.task import Task
-from trm_hub.train.loop import Trainer, checkpoint_name
+from trm_hub.train.loop import Trainer
 
 
 def train(task: Task, cfg: TrainConfig, model_name: str | None = None) -> Path:
@@ -25,7 +25,7 @@ def evaluate(task: Task, cfg: TrainConfig, checkpoint: str | Path | None = None)
     from trm_hub.model import load_checkpoint
     from trm_hub.train.evaluate import evaluate_split
 
-    name = checkpoint_name(task, cfg)
+    name = task.checkpoint_name(cfg)
     if checkpoint is None:
         from trm_hub.registry import Registry
 

@@ -81,7 +81,7 @@ class Trainer:
 
     def __init__(self, task: Task, cfg: TrainConfig, model_name: str | None = None, out_dir: Path | None = None):
         self.task, self.cfg = task, cfg
-        self.model_name = model_name or checkpoint_name(task, cfg)
+        self.model_name = model_name or task.checkpoint_name(cfg)
         self.out = Path(out_dir or cfg.out_dir or Path("runs") / task.name / self.model_name)
         self.dist = Dist(resolve_device(cfg.device))
         self.device = self.dist.device
@@ -294,10 +294,4 @@ class Trainer:
         torch.set_rng_state(t["torch_rng"])
         self.stream.load_state(meta["stream"], t["stream_order"].numpy())
         self.step = meta["step"]
-
-
-def checkpoint_name(task: Task, cfg: TrainConfig) -> str:
-    """The model name a run of this recipe produces (a task may override `checkpoint_name`)."""
-    name = getattr(task, "checkpoint_name", None)
-    return name(cfg) if callable(name) else task.name
 
