@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tiny_tasks import SortTask, sort_config
+from tiny_tasks import DigitSumTask, SortTask, digit_sum_config, sort_config
 from trm_hub.model import load_checkpoint
 from trm_hub.train import train
 from trm_hub.train.evaluate import evaluate_split
@@ -80,3 +80,13 @@ def test_ddp_two_processes_match_one(tmp_path):
     one, two = losses(tmp_path / "one"), losses(tmp_path / "two")
     assert len(one) == len(two) == 12
     assert np.allclose(one, two, rtol=0, atol=1e-5), (one, two)
+
+
+def test_regression_head_learns_far_better_than_the_mean(tmp_path):
+    task = DigitSumTask()
+    cfg = digit_sum_config(out_dir=str(tmp_path))
+    model, _ = load_checkpoint(train(task, cfg))
+    test = task.build_dataset(cfg).test
+    metrics = evaluate_split(model, test)
+    mean_rmse = float(np.sqrt(((test.labels - test.labels.mean()) ** 2).mean()))
+    assert metrics["rmse"] < 0.1 * mean_rmse, (metrics, mean_rmse)

@@ -68,3 +68,33 @@ def sort_config(**overrides: Any) -> SortRecipe:
             "eval_every": 0, "checkpoint_every": 0, "log_every": 50, "ema_rate": 0.99, "threads": 1}
     base.update(overrides)
     return SortRecipe.model_validate(base)
+
+
+class DigitSumRecipe(TrainConfig):
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "cpu": {"model": {"vocab_size": 12, "seq_len": 5, "hidden_size": 32, "mixer": "mlp", "pos_encodings": "none",
+                          "ffn_multiple": 32, "T": 1, "n": 2, "halt_max_steps": 2, "head": "regression", "out_dim": 1}},
+    }
+    data: SortData = SortData(length=5)
+
+
+class DigitSumTask(Task):
+    """Predict the (scaled) sum of a few digits: a regression-head task."""
+
+    name = "digit-sum"
+    recipe = DigitSumRecipe
+
+    def build_dataset(self, cfg: DigitSumRecipe) -> TaskData:
+        def split(seed: int, size: int) -> Split:
+            x = np.random.default_rng(seed).integers(0, 10, (size, cfg.data.length))
+            y = ((x.sum(1, keepdims=True) - 22.5) / 6.4).astype(np.float32)
+            return Split(x + 2, y)
+
+        return TaskData(train=split(cfg.seed + 1, cfg.data.train_size), test=split(10_000 + cfg.seed, cfg.data.test_size))
+
+
+def digit_sum_config(**overrides: Any) -> DigitSumRecipe:
+    base = {**DigitSumRecipe.presets["cpu"], "steps": 300, "batch_size": 64, "lr": 3e-3, "warmup_steps": 20,
+            "eval_every": 0, "checkpoint_every": 0, "log_every": 50, "threads": 1, "ema_rate": 0.95}
+    base.update(overrides)
+    return DigitSumRecipe.model_validate(base)
