@@ -359,3 +359,193 @@ def test_plugin_registers_the_task_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["arc", "False", "False"]
+
+
+# --- recipe ---------------------------------------------------------------------------------
+
+from trm_hub.overrides import OverrideError, resolve_config  # noqa: E402
+from trm_hub_plugins.arc.recipe import ArcRecipe  # noqa: E402
+
+
+def test_presets_resolve_and_follow_the_canvas():
+    cpu = resolve_config(ArcRecipe, {}, "cpu")
+    side = cpu.data.canvas
+    assert cpu.model.seq_len == side * side and cpu.model.vocab_size == 12
+    assert cpu.model.puzzle_emb_ndim > 0 and cpu.puzzle_emb_lr == 1e-2 and cpu.model.halt_input == "mean"
+    paper = resolve_config(ArcRecipe, {}, "paper")
+    m = paper.model
+    assert (m.mixer, m.hidden_size, m.T, m.n, m.halt_max_steps, m.seq_len) == ("attention", 512, 3, 4, 16, 900)
+    assert paper.data.augmentations == 1000 and paper.data.eval_demos and paper.puzzle_emb_lr == 1e-2
+    conv = resolve_config(ArcRecipe, {"model": {"mixer": "conv"}, "data": {"canvas": 7}}, "cpu")
+    assert conv.model.grid == (7, 7) and conv.model.seq_len == 49
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"model": {"seq_len": 50}}, "model.seq_len=50 does not match data.canvas=10"),
+        ({"data": {"train_sets": ["arc3/train"]}}, "unknown ARC set 'arc3/train'"),
+        ({"data": {"train_sets": ["arc1/train", "arc1/eval"]}}, "data.eval_set 'arc1/eval' is also in data.train_sets"),
+        ({"data": {"canvas": 31}}, "data.canvas"),
+    ],
+)
+def test_bad_recipes_are_named(overrides, expected):
+    with pytest.raises(OverrideError, match=expected.replace(".", r"\.").replace("(", r"\(")):
+        resolve_config(ArcRecipe, overrides, "cpu")
+
+
+# --- a tiny real training run, then answering -------------------------------------------------
+
+TINY = {
+    "data": {"canvas": 8, "max_tasks": 3, "max_eval_tasks": 2, "augmentations": 3, "held_out": 1,
+             "views": 3, "ttt_seconds": 0, "eval_limit": 2},
+    "model": {"hidden_size": 32, "num_heads": 2, "T": 1, "n": 1, "halt_max_steps": 2,
+              "puzzle_emb_ndim": 32, "ffn_multiple": 16, "expansion": 2.0},
+    "steps": 6, "batch_size": 8, "threads": 1, "eval_every": 0, "checkpoint_every": 0, "warmup_steps": 1,
+    "device": "cpu",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """Train a tiny model for a few steps and register it in a user registry."""
+    from trm_hub.registry import Registry
+    from trm_hub.train import train
+
+    root = tmp_path_factory.mktemp("arc_run")
+    cfg = resolve_config(ArcRecipe, {**TINY, "out_dir": str(root / "run")}, "cpu")
+    weights = train(ArcTask(), cfg)
+    registry = Registry(shipped=root / "none.yaml", user=root / "user.yaml")
+    registry.record("arc", "arc", weights)
+    return cfg, weights, registry
+
+
+def test_build_dataset_numbers_views_and_keeps_held_out_tasks_out():
+    from trm_hub_plugins.arc.data import demo_key, run_views, select_tasks
+
+    cfg = resolve_config(ArcRecipe, TINY, "cpu")
+    data = ArcTask().build_dataset(cfg)
+    views = run_views(cfg.data)
+    assert cfg.model.num_puzzle_identifiers == len(views) + 1 == 3 * (3 + 2) + 1
+    assert set(data.train.puzzle_ids.tolist()) == set(range(1, len(views) + 1))
+    chosen = select_tasks(cfg.data)
+    held = {demo_key(r.task["train"]) for r in chosen.held_out}
+    assert len(held) == 1 and not held & {demo_key(v.record.task["train"]) for v in views}
+    assert data.augment is not None and data.train.inputs.shape[1] == 64
+
+
+def test_solve_votes_over_views_and_returns_two_attempts(tiny_run):
+    from trm_hub_plugins.arc.data import select_tasks
+
+    cfg, _, registry = tiny_run
+    task = ArcTask(ttt_seconds=0)
+    chosen = select_tasks(cfg.data)
+    problems = [task.parse(r.task) for r in chosen.evaluation + chosen.held_out]
+    answers = task.solve(problems, device="cpu", registry=registry)
+    assert len(answers) == len(problems)
+    for problem, answer in zip(problems, answers):
+        sol = answer.solution
+        assert len(sol.attempts) == len(problem.test)
+        for grids, votes, conf in zip(sol.attempts, sol.votes, sol.confidence):
+            assert 1 <= len(grids) <= 2 and len(votes) == len(grids) == len(conf)
+            assert len({json.dumps(g) for g in grids}) == len(grids)
+            assert votes == sorted(votes, reverse=True) and sum(votes) <= sol.views == 3
+            assert all(0.0 <= c <= 1.0 for c in conf)
+        assert answer.verified in (True, False) and answer.steps in (1, 2)
+    assert [a.solution.puzzle_ids for a in answers] == ["trained", "trained", "blank"]
+
+
+def test_new_task_gets_test_time_training_and_the_model_is_left_alone(tiny_run):
+    import torch
+
+    from trm_hub_plugins.arc.data import select_tasks
+
+    cfg, weights, registry = tiny_run
+    task = ArcTask(views=2)
+    model, meta = task.load_model(weights, torch.device("cpu"))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    problem = task.parse(select_tasks(cfg.data).held_out[0].task)
+    from trm_hub_plugins.arc.solver import Settings, answer
+
+    solution, _ = answer(model, meta, problem, 8, Settings(views=2, ttt_seconds=0, ttt_steps=5), None)
+    assert solution.puzzle_ids == "test-time trained" and solution.ttt["steps"] == 5 and solution.views == 2
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_fit_to_task_learns_a_colour_map():
+    import torch
+
+    from trm_hub.config import ModelConfig
+    from trm_hub.model import TRM
+    from trm_hub_plugins.arc.ttt import fit_to_task
+
+    torch.manual_seed(0)
+    model = TRM(ModelConfig(vocab_size=12, seq_len=16, hidden_size=32, num_heads=2, T=1, n=1, halt_max_steps=1,
+                            puzzle_emb_ndim=32, ffn_multiple=16, expansion=2.0))
+    demos = [{"input": [[1, 2], [3, 1]], "output": [[5, 6], [4, 5]]}, {"input": [[2, 3]], "output": [[6, 4]]}]
+    rng = np.random.default_rng(0)
+    short = fit_to_task(model, demos, 4, seconds=0, views=1, train_cfg={"lr": 3e-3, "data": {"translate": False}},
+                        rng=rng, max_steps=2, log=None)
+    long = fit_to_task(model, demos, 4, seconds=0, views=1, train_cfg={"lr": 3e-3, "data": {"translate": False}},
+                       rng=rng, max_steps=150, log=None)
+    assert long.model.puzzle_emb.num_embeddings == 2 and long.ids == [1]
+    assert long.stats["demo_cells"] > short.stats["demo_cells"] and long.stats["demo_cells"] > 0.9
+
+
+def test_test_input_larger_than_the_canvas_is_a_clear_error(tiny_run):
+    _, _, registry = tiny_run
+    task = ArcTask(ttt_seconds=0)
+    problem = task.parse(_with(test=[{"input": [[1] * 9]}]))
+    with pytest.raises(ValueError, match=r"test\[0\]\.input is 1x9, larger than the ARC model's 8x8 canvas"):
+        task.solve([problem], device="cpu", registry=registry)
+
+
+def test_eval_report_has_both_sets_and_the_ttt_comparison(tiny_run):
+    from trm_hub.train import evaluate
+
+    cfg, weights, _ = tiny_run
+    asked = resolve_config(ArcRecipe, {**TINY, "data": {**TINY["data"], "ttt_seconds": 0.5, "eval_limit": 1}}, "cpu")
+    report = evaluate(ArcTask(), asked, checkpoint=weights)
+    assert report["canvas"] == 8
+    for name in ("arc1/eval", "arc2/eval"):
+        assert report[name]["all"]["note"].startswith("tasks with a grid larger than 8x8")
+        assert 0.0 <= report[name]["all"]["pass@2"] <= 1.0
+    fit = report["arc1/eval"]["fits_canvas"]
+    assert fit["tasks"] == 1 and fit["puzzle_ids"] == {"trained": 1} and fit["seconds_per_task"] > 0
+    held = report["held_out"]
+    assert held["no_ttt"]["puzzle_ids"] == {"blank": 1} and held["ttt"]["puzzle_ids"] == {"test-time trained": 1}
+    assert any("test-time training (0.5 s)" in line for line in report["table"])
+
+
+def test_arc_command_solves_with_a_budget(tiny_run, tmp_path):
+    import subprocess
+    import sys
+
+    _, _, registry = tiny_run
+    problem = tmp_path / "task.json"
+    problem.write_text(json.dumps({"train": [{"input": [[1, 2]], "output": [[2, 1]]}], "test": [{"input": [[3, 4]]}]}))
+    run = subprocess.run(
+        [sys.executable, "-m", "trm_hub", "arc", str(problem), "--ttt-seconds", "0.3", "--views", "2",
+         "--device", "cpu", "--registry", str(registry.user_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["task"] == "arc" and out["solution"]["puzzle_ids"] == "test-time trained"
+    assert out["solution"]["views"] == 2 and len(out["solution"]["attempts"]) == 1
+    assert "arc: test-time training" in run.stderr
+    bad = subprocess.run([sys.executable, "-m", "trm_hub", "solve", "arc", str(problem), "--registry",
+                          str(registry.user_path)], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "TRM_HUB_ARC_TTT_SECONDS": "soon"})
+    assert bad.returncode != 0 and "TRM_HUB_ARC_TTT_SECONDS='soon' is not a number" in bad.stderr
+
+
+def test_arc_command_help_states_the_default_budget():
+    from click.testing import CliRunner
+
+    from trm_hub.cli import cli
+
+    result = CliRunner().invoke(cli, ["arc", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "--ttt-seconds" in text and "TRM_HUB_ARC_TTT_SECONDS" in text and "30 for the cpu model" in text

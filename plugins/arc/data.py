@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -116,6 +117,57 @@ def training_records(
     return kept
 
 
+def demo_key(pairs: Iterable[dict[str, Any]]) -> str:
+    """Order-free fingerprint of a task's demonstration pairs (how a trained task is recognised)."""
+    text = json.dumps(sorted(_pair_key(p) for p in pairs), separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class View:
+    """One (task, augmentation) pair of a dataset with its puzzle id."""
+
+    record: ArcRecord
+    is_eval: bool
+    aug: Augmentation
+    puzzle_id: int
+
+
+def plan_views(
+    train: Sequence[ArcRecord],
+    evaluation: Sequence[ArcRecord],
+    augmentations: int = 8,
+    seed: int = 0,
+    canvas: int = DEFAULT_CANVAS,
+    eval_demos: bool = True,
+) -> tuple[list[View], list[str]]:
+    """Every (task, view) that gets a puzzle id, in id order, and the tasks skipped as too large.
+
+    Evaluation tasks get ids only when their demonstrations are trained on (`eval_demos`).
+    """
+    rng = np.random.default_rng(seed)
+    views: list[View] = []
+    skipped: list[str] = []
+    for index, record in enumerate([*train, *evaluation]):
+        is_eval = index >= len(train)
+        if not fits(record.grids(), canvas):
+            skipped.append(f"{record.source}:{record.id}")
+            continue
+        if is_eval and not eval_demos:
+            continue
+        for aug in sample_augmentations(augmentations, rng):
+            views.append(View(record, is_eval, aug, len(views) + 1))
+    return views, skipped
+
+
+def view_table(views: Sequence[View]) -> dict[str, list[tuple[Augmentation, int]]]:
+    """Demonstration fingerprint -> the trained (augmentation, puzzle id) views of that task."""
+    table: dict[str, list[tuple[Augmentation, int]]] = {}
+    for view in views:
+        table.setdefault(demo_key(view.record.task["train"]), []).append((view.aug, view.puzzle_id))
+    return table
+
+
 @dataclass
 class ArcDataset:
     """Token splits plus the puzzle-id table: puzzle id i + 1 is `puzzles[i]` = 'source:task|augmentation'."""
@@ -152,43 +204,82 @@ def build_dataset(
     augmentations: int = 8,
     seed: int = 0,
     canvas: int = DEFAULT_CANVAS,
+    eval_demos: bool = True,
 ) -> ArcDataset:
     """Encode tasks under `augmentations` views each; every (task, view) gets its own puzzle id.
 
-    Training split: every pair of the training tasks and the demonstration pairs of the evaluation
-    tasks. Test split: the evaluation tasks' test pairs (in every view, for voting). Tasks with a
-    grid larger than the canvas are skipped and listed.
+    Training split: every pair of the training tasks and (with `eval_demos`) the demonstration
+    pairs of the evaluation tasks. Test split: the evaluation tasks' test pairs, in every view
+    (for voting), or in the identity view with the blank id 0 when `eval_demos` is off. Tasks
+    with a grid larger than the canvas are skipped and listed.
     """
-    rng = np.random.default_rng(seed)
-    puzzles: list[str] = []
+    views, skipped = plan_views(train, evaluation, augmentations, seed, canvas, eval_demos)
     train_in, train_out, train_ids = [], [], []
     test_in, test_out, test_ids = [], [], []
     test_items: list[tuple[str, int, Augmentation]] = []
-    skipped: list[str] = []
-    for index, record in enumerate([*train, *evaluation]):
-        label = f"{record.source}:{record.id}"
-        is_eval = index >= len(train)
-        if not fits(record.grids(), canvas):
-            skipped.append(label)
-            continue
-        for aug in sample_augmentations(augmentations, rng):
-            puzzles.append(f"{label}|{aug.key}")
-            pid = len(puzzles)
-            demos = record.task["train"] if is_eval else record.task["train"] + record.task["test"]
-            x, y = _encode_pairs(demos, aug, canvas)
-            train_in += x
-            train_out += y
-            train_ids += [pid] * len(x)
-            if is_eval:
-                x, y = _encode_pairs(record.task["test"], aug, canvas)
+    for view in views:
+        record = view.record
+        demos = record.task["train"] if view.is_eval else record.task["train"] + record.task["test"]
+        x, y = _encode_pairs(demos, view.aug, canvas)
+        train_in += x
+        train_out += y
+        train_ids += [view.puzzle_id] * len(x)
+        if view.is_eval:
+            x, y = _encode_pairs(record.task["test"], view.aug, canvas)
+            test_in += x
+            test_out += y
+            test_ids += [view.puzzle_id] * len(x)
+            test_items += [(f"{record.source}:{record.id}", j, view.aug) for j in range(len(x))]
+    if not eval_demos:
+        blank = Augmentation()
+        for record in evaluation:
+            if fits(record.grids(), canvas):
+                x, y = _encode_pairs(record.task["test"], blank, canvas)
                 test_in += x
                 test_out += y
-                test_ids += [pid] * len(x)
-                test_items += [(label, j, aug) for j in range(len(x))]
+                test_ids += [0] * len(x)
+                test_items += [(f"{record.source}:{record.id}", j, blank) for j in range(len(x))]
     return ArcDataset(
         train=_split(train_in, train_out, train_ids, canvas),
         test=_split(test_in, test_out, test_ids, canvas),
-        puzzles=puzzles,
+        puzzles=[f"{v.record.source}:{v.record.id}|{v.aug.key}" for v in views],
         test_items=test_items,
         skipped=skipped,
     )
+
+
+@dataclass
+class Selection:
+    """The tasks of a run: trained on, evaluated (their demonstrations may be trained on), held out."""
+
+    train: list[ArcRecord]
+    evaluation: list[ArcRecord]
+    held_out: list[ArcRecord]
+
+
+def select_tasks(data: Any) -> Selection:
+    """The tasks a recipe's data section (ArcData) names, fitted to its canvas."""
+    canvas = data.canvas
+    candidates = [r for r in training_records(data.train_sets, data.eval_set) if fits(r.grids(), canvas)]
+    held: set[int] = set()
+    if data.held_out:
+        if data.held_out >= len(candidates):
+            raise ValueError(
+                f"data.held_out={data.held_out} leaves no training task ({len(candidates)} fit a {canvas}x{canvas} canvas)"
+            )
+        rng = np.random.default_rng([data.seed, 20_251_122])
+        held = {int(i) for i in rng.choice(len(candidates), size=data.held_out, replace=False)}
+    train = [r for i, r in enumerate(candidates) if i not in held]
+    if data.max_tasks is not None:
+        train = train[: data.max_tasks]
+    evaluation = [r for r in load_set(data.eval_set) if fits(r.grids(), canvas)]
+    if data.max_eval_tasks is not None:
+        evaluation = evaluation[: data.max_eval_tasks]
+    return Selection(train, evaluation, [r for i, r in enumerate(candidates) if i in held])
+
+
+def run_views(data: Any) -> list[View]:
+    """The (task, view, puzzle id) list of a run with this data section, as `build_dataset` numbers it."""
+    chosen = select_tasks(data)
+    views, _ = plan_views(chosen.train, chosen.evaluation, data.augmentations, data.seed, data.canvas, data.eval_demos)
+    return views

