@@ -7,6 +7,7 @@ that case drift apart by ~4e-3 by step 3), so whole rollouts are checked for the
 """
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,11 @@ from safetensors.torch import load_file
 
 from trm_hub.model import State, from_original
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("TRM_HUB_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures"))
 CASES = json.loads((FIXTURES / "trm_reference.json").read_text()) if FIXTURES.exists() else {}
 OUTPUTS = ["logits", "q_halt_logits", "z_H", "z_L"]
 
-pytestmark = pytest.mark.skipif(not CASES, reason="shared/fixtures not found beside the project")
+pytestmark = pytest.mark.skipif(not CASES, reason="shared/fixtures not found beside the project (set TRM_HUB_FIXTURES)")
 
 
 def load_case(case: str, dtype: torch.dtype):
