@@ -289,3 +289,123 @@ def test_randomised_token_batches_keep_molecules_and_labels():
     assert [canonical_smiles(vocab.decode(row)) for row in moved] == smiles
     again, _ = randomise_tokens(inputs, labels, np.random.default_rng(0))
     assert np.array_equal(again, moved)
+
+
+# --- recipe, training data, inference --------------------------------------------------------
+
+
+def _config(**overrides):
+    from trm_hub.overrides import resolve_config
+
+    return resolve_config(MoleculeTask.recipe, overrides)
+
+
+def test_recipe_follows_the_property_and_names_the_checkpoint(task):
+    from trm_hub.overrides import OverrideError, resolve_config
+
+    cfg = _config(data={"property": "FreeSolv"})
+    assert cfg.data.property == "hydration_free_energy"
+    assert task.checkpoint_name(cfg) == "molecule-hydration_free_energy" == cfg.model_name
+    assert cfg.model.head == "regression" and cfg.model.out_dim == 1
+    assert cfg.model.vocab_size == len(default_vocabulary()) and cfg.model.seq_len == 48
+    assert _config(model={"seq_len": 80}).model.seq_len == 80
+    assert task.checkpoint_name(_config()) == "molecule-solubility"
+    assert resolve_config(task.recipe, {}, "gpu").model.hidden_size > _config().model.hidden_size
+    with pytest.raises(OverrideError, match="unknown property 'melting_point'"):
+        resolve_config(task.recipe, {"data": {"property": "melting_point"}})
+
+
+def test_build_dataset_standardises_labels_and_adds_random_copies(task):
+    cfg = _config(data={"property": "hydration_free_energy", "copies": 3})
+    data = task.build_dataset(cfg)
+    _, parts = split_dataset("hydration_free_energy", "random", 0)
+    assert len(data.train) == 4 * len(parts.train) and data.augment is None
+    assert data.train.labels.dtype == np.float32 and data.train.labels.shape == (len(data.train), 1)
+    assert abs(float(data.train.labels.mean())) < 1e-4 and abs(float(data.train.labels.std()) - 1) < 1e-3
+    assert cfg.data.label_mean == pytest.approx(load_dataset("hydration_free_energy").values[parts.train].mean())
+    assert len(data.test) == len(parts.valid)
+    vocab = default_vocabulary()
+    first = {canonical_smiles(vocab.decode(row)) for row in data.train.inputs[:4]}
+    assert len(first) == 1 and len({vocab.decode(row) for row in data.train.inputs[:4]}) > 1
+    batch = task.build_dataset(_config(data={"property": "hydration_free_energy", "augment": "batch"}))
+    assert len(batch.train) == len(parts.train) and batch.augment is not None
+
+
+def test_views_start_with_the_canonical_smiles_and_refuse_long_molecules():
+    from trm_hub_plugins.molecule.inference import view_tokens
+
+    vocab = default_vocabulary()
+    rows = view_tokens("CC(=O)Oc1ccccc1C(=O)O", 6, 48)
+    assert rows.shape == (6, 48) and vocab.decode(rows[0]) == "CC(=O)Oc1ccccc1C(=O)O"
+    assert {canonical_smiles(vocab.decode(r)) for r in rows} == {"CC(=O)Oc1ccccc1C(=O)O"}
+    assert np.array_equal(rows, view_tokens("CC(=O)Oc1ccccc1C(=O)O", 6, 48))
+    with pytest.raises(ValueError, match="has 60 tokens; this molecule model reads at most 48"):
+        view_tokens("C" * 60, 2, 48)
+
+
+TINY = {
+    "data": {"property": "hydration_free_energy", "copies": 4, "views": 4},
+    "model": {"hidden_size": 32, "num_heads": 2, "T": 1, "n": 1, "halt_max_steps": 2},
+    "steps": 200,
+    "batch_size": 32,
+    "lr": 2e-3,
+    "warmup_steps": 20,
+    "threads": 1,
+    "eval_every": 0,
+    "checkpoint_every": 0,
+    "log_every": 50,
+}
+
+
+def test_tiny_recipe_trains_and_beats_the_mean_predictor(task, tmp_path):
+    from trm_hub.model import load_checkpoint
+    from trm_hub.train import train
+    from trm_hub_plugins.molecule.evaluation import evaluate_checkpoint
+
+    cfg = _config(**TINY, out_dir=str(tmp_path))
+    path = train(task, cfg)
+    assert path.name == "molecule-hydration_free_energy.safetensors"
+    model, meta = load_checkpoint(path)
+    assert meta["train"]["data"]["label_std"] > 0
+    report = evaluate_checkpoint(model, meta, cfg, baselines=False)
+    assert report["split"] == "random" and report["test_size"] == 65
+    assert report["trm"]["rmse"] < 0.9 * rmse_of_mean("hydration_free_energy")
+    assert report["trm"]["mean_uncertainty"] > 0
+
+
+def rmse_of_mean(name: str) -> float:
+    data, parts = split_dataset(name, "random", 0)
+    train, test = data.values[parts.train], data.values[parts.test]
+    return float(np.sqrt(np.mean((test - train.mean()) ** 2)))
+
+
+# --- shipped weights -------------------------------------------------------------------------
+
+
+def test_shipped_example_is_solved_with_value_unit_and_uncertainty(task):
+    text = resources.files("trm_hub_plugins.molecule").joinpath("examples/molecule.json").read_text()
+    problem = task.parse(json.loads(text))
+    answer, = task.solve([problem], device="cpu")
+    predictions = answer.solution.predictions
+    assert [p.smiles for p in predictions] == problem.smiles
+    for p in predictions:
+        assert p.unit == "log10(mol/L)" and p.property == "solubility"
+        assert -13 < p.value < 3 and p.uncertainty is not None and p.uncertainty >= 0
+    ethanol, phenol, caffeine = (p.value for p in predictions)
+    assert ethanol > caffeine - 1 and answer.verified is None and answer.steps >= 1
+    again, = task.solve([problem], device="cpu")
+    assert again.solution == answer.solution
+
+
+def test_cli_solves_the_example_and_gives_one_line_for_invalid_smiles(tmp_path):
+    from conftest import ROOT, one_line_error, run_cli
+
+    done = run_cli("solve", "molecule", str(ROOT / "plugins/molecule/examples/molecule.json"))
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["task"] == "molecule" and len(out["solution"]["predictions"]) == 3
+    assert {"value", "unit", "uncertainty"} <= set(out["solution"]["predictions"][0])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"smiles": ["CCO", "C1CC"]}))
+    line = one_line_error(run_cli("solve", "molecule", str(bad)))
+    assert "invalid smiles[1] 'C1CC': unclosed ring" in line

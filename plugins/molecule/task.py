@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator, Sequence
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from trm_hub.task import Task
-from trm_hub_plugins.molecule.properties import PROPERTIES, resolve_property
+from trm_hub.config import TrainConfig
+from trm_hub.task import Answer, Task, TaskData
+from trm_hub_plugins.molecule.properties import PROPERTIES
+from trm_hub_plugins.molecule.recipe import MoleculeConfig, model_name_for
 from trm_hub_plugins.molecule.schema import MoleculeProblem, MoleculeSolution, Prediction
+
+if TYPE_CHECKING:
+    from trm_hub.registry import Registry
 
 PROPERTY_SPELLINGS = {
     "solubility": ("solubility", "ESOL", "logS"),
     "hydration_free_energy": ("hydration_free_energy", "FreeSolv", "hydration"),
     "lipophilicity": ("lipophilicity", "Lipophilicity", "logD"),
 }
-
-
-def model_name_for(property_name: str) -> str:
-    """The registered model that predicts a property."""
-    return f"molecule-{resolve_property(property_name).name}"
 
 
 class MoleculeTask(Task):
@@ -31,9 +32,63 @@ class MoleculeTask(Task):
     )
     Problem = MoleculeProblem
     Solution = MoleculeSolution
+    recipe: ClassVar[type[MoleculeConfig]] = MoleculeConfig
 
     def model_name(self, problem: MoleculeProblem) -> str:
         return model_name_for(problem.property)
+
+    def checkpoint_name(self, cfg: TrainConfig) -> str:
+        """The model a training recipe produces (follows cfg.data.property)."""
+        data = getattr(cfg, "data", None)
+        return model_name_for(data.property) if data is not None else self.name
+
+    def build_dataset(self, cfg: TrainConfig) -> TaskData:
+        """Standardised labels and randomised-SMILES augmentation for cfg.data.property."""
+        from trm_hub_plugins.molecule.training_data import build_task_data
+
+        if not isinstance(cfg, MoleculeConfig):
+            raise ValueError(f"the molecule task trains with a MoleculeConfig, got {type(cfg).__name__}")
+        return build_task_data(cfg)
+
+    def evaluate(self, model: Any, meta: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:
+        """Test RMSE on the checkpoint's own split and seed, beside the mean and random-forest baselines."""
+        from trm_hub_plugins.molecule.evaluation import evaluate_checkpoint
+
+        return evaluate_checkpoint(model, meta, cfg)
+
+    def solve(
+        self, problems: Sequence[MoleculeProblem], device: str = "auto", registry: "Registry | None" = None
+    ) -> list[Answer]:
+        """Per property model: average over several SMILES of each molecule; the spread is the uncertainty."""
+        from trm_hub.model import resolve_device
+        from trm_hub.registry import Registry
+        from trm_hub_plugins.molecule.inference import estimate, label_scale
+
+        registry = registry or Registry.load()
+        groups: dict[str, list[int]] = {}
+        for index, problem in enumerate(problems):
+            groups.setdefault(self.model_name(problem), []).append(index)
+        weights = {name: registry.weights_for(self.name, name) for name in groups}
+        target = resolve_device(device)
+        answers: list[Answer | None] = [None] * len(problems)
+        for name, indices in groups.items():
+            model, meta = self.load_model(weights[name], target)
+            mean, std = label_scale(meta)
+            train = meta.get("train") or {}
+            views = int((train.get("data") or {}).get("views", 1))
+            threshold = float(train.get("halt_threshold", 0.0))
+            began = time.perf_counter()
+            smiles = [s for i in indices for s in problems[i].smiles]
+            result = estimate(model, smiles, views, mean, std, halt_threshold=threshold)
+            per_molecule = (time.perf_counter() - began) / len(smiles)
+            start = 0
+            for i in indices:
+                part = slice(start, start + len(problems[i].smiles))
+                start = part.stop
+                solution = self.decode(problems[i], result.values[part], result.spread[part])
+                steps = int(round(float(result.steps[part].mean())))
+                answers[i] = Answer(self.name, solution, None, steps, per_molecule * len(problems[i].smiles))
+        return [answer for answer in answers if answer is not None]
 
     def encode(self, problem: MoleculeProblem) -> np.ndarray:
         """Molecules -> token ids [n_molecules, max_len] with the shipped vocabulary."""

@@ -1,0 +1,163 @@
+"""Training recipes for the molecule models: one regression TRM per property, chosen by `data.property`."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from trm_hub.config import Strict, TrainConfig
+from trm_hub_plugins.molecule.properties import DEFAULT_PROPERTY, resolve_property
+from trm_hub_plugins.molecule.tokenizer import default_vocabulary
+
+SEQ_LEN: dict[str, int] = {"solubility": 64, "hydration_free_energy": 48, "lipophilicity": 96}
+
+
+def model_name_for(property_name: str) -> str:
+    """The registered model that predicts a property."""
+    return f"molecule-{resolve_property(property_name).name}"
+
+
+class MoleculeData(Strict):
+    """Which property and split to learn, how to augment, and how to read the answer."""
+
+    property: str = Field(DEFAULT_PROPERTY, description="solubility, hydration_free_energy or lipophilicity")
+    split: Literal["random", "scaffold"] = Field("random", description="80/10/10 split kind")
+    split_seed: int = Field(0, description="seed of the split (the baselines use the same split and seed)")
+    augment: Literal["none", "batch", "fixed"] = Field(
+        "fixed",
+        description="randomised SMILES: none, a fresh one per training batch, or `copies` made up front",
+    )
+    copies: int = Field(20, ge=0, description="randomised copies of each training molecule (augment=fixed)")
+    views: int = Field(16, ge=1, description="SMILES per molecule averaged at inference (canonical + random)")
+    label_mean: float | None = Field(None, description="training-label mean; filled by build_dataset")
+    label_std: float | None = Field(None, description="training-label standard deviation; filled by build_dataset")
+    baseline_trees: int = Field(300, ge=1, description="random-forest trees in the eval report's baseline")
+
+    @field_validator("property")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return resolve_property(value).name
+
+
+MODEL_BASE: dict[str, Any] = {
+    "head": "regression",
+    "out_dim": 1,
+    "halt_input": "mean",
+    "pos_encodings": "rope",
+    "layers": 2,
+}
+
+CPU_PRESET: dict[str, Any] = {
+    "model": {
+        **MODEL_BASE,
+        "mixer": "attention",
+        "hidden_size": 64,
+        "num_heads": 4,
+        "expansion": 4.0,
+        "ffn_multiple": 32,
+        "T": 2,
+        "n": 2,
+        "halt_max_steps": 2,
+    },
+    "steps": 3000,
+    "batch_size": 64,
+    "lr": 1e-3,
+    "lr_min_ratio": 0.1,
+    "warmup_steps": 100,
+    "weight_decay": 0.1,
+    "q_loss_weight": 0.1,
+    "value_tolerance": 0.3,
+    "ema": True,
+    "ema_rate": 0.995,
+    "device": "cpu",
+    "eval_every": 500,
+    "eval_samples": 200,
+    "checkpoint_every": 1000,
+    "log_every": 20,
+}
+
+GPU_PRESET: dict[str, Any] = {
+    "model": {
+        **MODEL_BASE,
+        "mixer": "attention",
+        "hidden_size": 256,
+        "num_heads": 8,
+        "expansion": 4.0,
+        "ffn_multiple": 64,
+        "T": 3,
+        "n": 4,
+        "halt_max_steps": 6,
+    },
+    "steps": 30000,
+    "batch_size": 256,
+    "lr": 3e-4,
+    "lr_min_ratio": 0.1,
+    "warmup_steps": 1000,
+    "weight_decay": 0.1,
+    "q_loss_weight": 0.1,
+    "value_tolerance": 0.3,
+    "ema": True,
+    "ema_rate": 0.999,
+    "device": "auto",
+    "eval_every": 2000,
+    "eval_samples": 1000,
+    "checkpoint_every": 2000,
+    "data": {"copies": 100, "views": 32},
+}
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Strict):
+        return value.model_dump()
+    return dict(value) if isinstance(value, dict) else value
+
+
+class MoleculeConfig(TrainConfig):
+    """A molecule training run: a regression TRM on atom-level SMILES tokens for `data.property`.
+
+    Labels are standardised with the training part's mean and standard deviation (stored in
+    `data.label_mean` / `data.label_std`), so `value_tolerance` (the Q-halt target) is in
+    standard deviations. `model.seq_len` defaults to the property's length in SEQ_LEN and
+    `model.vocab_size`, `head` and `out_dim` always follow the plugin's vocabulary.
+    Presets: `cpu` (2 CPU cores, minutes per property) and `gpu` (one GPU, wider and deeper).
+    """
+
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": CPU_PRESET, "gpu": GPU_PRESET}
+    default_preset: ClassVar[str] = "cpu"
+
+    data: MoleculeData = MoleculeData()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fit(cls, raw: Any) -> Any:
+        return _fit_to_property(raw)
+
+    @property
+    def model_name(self) -> str:
+        """The registered model this run trains."""
+        return model_name_for(self.data.property)
+
+
+def _fit_to_property(raw: Any) -> Any:
+    """Fill the model's vocabulary, head and (unless set) sequence length from the data section."""
+    if not isinstance(raw, dict):
+        return raw
+    if isinstance(raw.get("model"), Strict):
+        return raw
+    raw = copy.deepcopy(raw)
+    data = _as_dict(raw.get("data"))
+    model = _as_dict(raw.get("model"))
+    if not isinstance(data, dict) or not isinstance(model, dict):
+        return raw
+    try:
+        prop = resolve_property(data.get("property", DEFAULT_PROPERTY)).name
+    except ValueError:
+        prop = DEFAULT_PROPERTY
+    model.setdefault("seq_len", SEQ_LEN[prop])
+    model.update(vocab_size=len(default_vocabulary()), head="regression", out_dim=1)
+    raw["model"] = model
+    return raw
