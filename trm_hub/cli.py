@@ -346,6 +346,23 @@ def tasks(as_json: bool, registry_path: str | None) -> None:
     click.echo(_table(table, ["TASK", "PLUGIN", "WEIGHTS", "DESCRIPTION"]))
 
 
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--dir", "target", type=click.Path(), default=None,
+              help="Folder to write the plugin into (default: ./trm-hub-NAME); must not exist or be empty.")
+def new_plugin(name: str, target: str | None) -> None:
+    """Write a working task plugin NAME (a digit-sorting task) to start your own from."""
+    from trm_hub.plugins import collect_tasks
+    from trm_hub.scaffold import write_plugin
+
+    with user_errors():
+        folder, files = write_plugin(name, target, taken=collect_tasks())
+    click.echo(f"wrote plugin '{name}' to {folder}:")
+    for relative in files:
+        click.echo(f"  {relative}")
+    click.echo(f"next: pip install -e {folder} && trm-hub plugins")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: unexpected errors become one line unless TRM_HUB_DEBUG is set."""
     from trm_hub.pipeline import debugging
