@@ -62,18 +62,18 @@ class SudokuData(Strict):
 SIZE_DEFAULTS: dict[int, dict[str, Any]] = {
     4: {
         "model": {"hidden_size": 64, "T": 2, "n": 2, "halt_max_steps": 6},
-        "steps": 4000,
-        "batch_size": 128,
+        "steps": 1500,
+        "batch_size": 64,
         "data": {"train_puzzles": 3000},
     },
     6: {
-        "model": {"hidden_size": 128, "T": 2, "n": 3, "halt_max_steps": 8},
-        "steps": 5000,
+        "model": {"hidden_size": 64, "T": 2, "n": 3, "halt_max_steps": 8},
+        "steps": 3000,
         "batch_size": 64,
         "data": {"train_puzzles": 6000},
     },
     9: {
-        "model": {"hidden_size": 128, "T": 2, "n": 3, "halt_max_steps": 8},
+        "model": {"hidden_size": 64, "T": 2, "n": 3, "halt_max_steps": 8},
         "steps": 3000,
         "batch_size": 64,
         "data": {"train_puzzles": 6000},
@@ -87,17 +87,21 @@ CPU_PRESET: dict[str, Any] = {
         "mixer": "mlp",
         "pos_encodings": "none",
         "expansion": 4.0,
+        "ffn_multiple": 32,
         "layers": 2,
     },
     "lr": 1e-3,
+    "lr_min_ratio": 0.1,
     "warmup_steps": 200,
     "weight_decay": 0.1,
     "loss": "stablemax",
     "ema": True,
-    "ema_rate": 0.999,
+    "ema_rate": 0.995,
     "device": "cpu",
-    "threads": 2,
+    "threads": 1,
+    "compile": True,
     "eval_every": 500,
+    "eval_samples": 500,
     "checkpoint_every": 500,
     "data": {"size": 9},
 }
@@ -167,9 +171,10 @@ class SudokuConfig(TrainConfig):
     The model's seq_len, vocab_size and grid always follow data.size. Settings left unset by
     the preset and the overrides (model width and depth, steps, batch size, training puzzles)
     take the per-size defaults of SIZE_DEFAULTS, so `preset=cpu data.size=4` is the 4x4 CPU
-    recipe. Presets: `cpu` (2 cores, about an hour) and `paper` (the paper's Sudoku-Extreme
-    settings: sequence-MLP, hidden 512, T=3, n=6, 16 supervision steps, 1000 puzzles x 1000
-    augmentations, batch 768, lr 1e-4, weight decay 1.0, EMA 0.999).
+    recipe. Presets: `cpu` (one core, torch.compile, sequence-MLP of width 64; see
+    training/sudoku/trials.md) and `paper` (the paper's Sudoku-Extreme settings: sequence-MLP,
+    hidden 512, T=3, n=6, 16 supervision steps, 1000 puzzles x 1000 augmentations, batch 768,
+    lr 1e-4, weight decay 1.0, EMA 0.999, no gradient clipping).
     Tokens: 0 pad, 1 blank, 2..n+1 digits; labels are the solution's tokens on every cell.
     """
 
