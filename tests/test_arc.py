@@ -534,10 +534,22 @@ def test_arc_command_solves_with_a_budget(tiny_run, tmp_path):
     assert out["task"] == "arc" and out["solution"]["puzzle_ids"] == "test-time trained"
     assert out["solution"]["views"] == 2 and len(out["solution"]["attempts"]) == 1
     assert "arc: test-time training" in run.stderr
-    bad = subprocess.run([sys.executable, "-m", "trm_hub", "solve", "arc", str(problem), "--registry",
-                          str(registry.user_path)], capture_output=True, text=True, timeout=120,
-                         env={**__import__("os").environ, "TRM_HUB_ARC_TTT_SECONDS": "soon"})
-    assert bad.returncode != 0 and "TRM_HUB_ARC_TTT_SECONDS='soon' is not a number" in bad.stderr
+
+
+def test_budget_from_the_environment_is_checked(monkeypatch, tiny_run):
+    _, weights, _ = tiny_run
+    meta = json.loads(weights.with_suffix(".json").read_text())
+    monkeypatch.setenv("TRM_HUB_ARC_TTT_SECONDS", "12.5")
+    monkeypatch.setenv("TRM_HUB_ARC_VIEWS", "5")
+    settings = ArcTask().settings(meta)
+    assert (settings.ttt_seconds, settings.views) == (12.5, 5)
+    assert ArcTask(views=2, ttt_seconds=0).settings(meta).ttt_seconds == 0
+    monkeypatch.setenv("TRM_HUB_ARC_TTT_SECONDS", "soon")
+    with pytest.raises(ValueError, match="TRM_HUB_ARC_TTT_SECONDS='soon' is not a number"):
+        ArcTask().settings(meta)
+    monkeypatch.setenv("TRM_HUB_ARC_TTT_SECONDS", "-1")
+    with pytest.raises(ValueError, match="must be zero or more"):
+        ArcTask().settings(meta)
 
 
 def test_arc_command_help_states_the_default_budget():

@@ -61,9 +61,9 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     trained = ArcData.model_validate(((meta.get("train") or {}).get("data")) or {"canvas": canvas})
     asked = cfg.data
     limit = asked.eval_limit
-    answer = Settings(views=asked.views, ttt_seconds=asked.ttt_seconds, seed=trained.seed)
+    answer = Settings(views=asked.views, ttt_seconds=asked.ttt_seconds, seed=trained.seed, ttt_lr_scale=asked.ttt_lr_scale)
     report: dict[str, Any] = {
-        "canvas": canvas, "views": asked.views, "ttt_seconds": asked.ttt_seconds,
+        "canvas": canvas, "views": asked.views, "ttt_seconds": asked.ttt_seconds, "ttt_lr_scale": asked.ttt_lr_scale,
         "device": str(next(model.parameters()).device), "eval_limit": limit,
     }
     for name in EVAL_SETS:

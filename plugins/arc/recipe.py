@@ -40,6 +40,7 @@ class ArcData(Strict):
     seed: int = Field(0, description="seed of the augmentations and of the held-out choice")
     views: int = Field(8, ge=1, description="views voted over when answering")
     ttt_seconds: float = Field(DEFAULT_TTT_SECONDS, ge=0, description="test-time training budget per novel task")
+    ttt_lr_scale: float = Field(3.0, gt=0, description="test-time training learning rates = the run's times this")
     eval_limit: int | None = Field(None, ge=1, description="evaluate at most N tasks per set (quick checks)")
 
     @field_validator("train_sets")

@@ -27,6 +27,7 @@ class Settings:
     ttt_seconds: float
     ttt_steps: int | None = None
     seed: int = 0
+    ttt_lr_scale: float = 3.0
 
 
 def env_number(name: str, default: float, kind: type = float) -> Any:
@@ -125,7 +126,7 @@ def answer(
         demos = [{"input": p.input, "output": p.output} for p in problem.train]
         tuned = fit_to_task(
             model, demos, canvas, seconds=settings.ttt_seconds, views=settings.views, train_cfg=train_cfg,
-            rng=rng, label=label, max_steps=settings.ttt_steps,
+            rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps,
         )
         net, views, ids, mode, ttt = tuned.model, tuned.views, tuned.ids, "test-time trained", tuned.stats
     else:

@@ -41,7 +41,7 @@ class ArcTask(Task):
         data = ArcData.model_validate(((meta.get("train") or {}).get("data")) or {})
         views = self.views if self.views is not None else env_number(VIEWS_ENV, data.views, int)
         seconds = self.ttt_seconds if self.ttt_seconds is not None else env_number(TTT_ENV, data.ttt_seconds)
-        return Settings(views=int(views), ttt_seconds=float(seconds), seed=data.seed)
+        return Settings(views=int(views), ttt_seconds=float(seconds), seed=data.seed, ttt_lr_scale=data.ttt_lr_scale)
 
     def checkpoint_name(self, cfg: Any) -> str:
         """Every ARC run makes the model named 'arc'."""

@@ -71,12 +71,16 @@ def fit_to_task(
     views: int,
     train_cfg: dict[str, Any],
     rng: np.random.Generator,
+    lr_scale: float = 1.0,
     label: str = "task",
     max_steps: int | None = None,
     log: Callable[[str], None] | None = _stderr,
 ) -> Tuned:
     """Train a copy of `model` on the demonstrations (each view with its own new puzzle id) for
-    `seconds` (or `max_steps` optimiser steps), with deep supervision as in training."""
+    `seconds` (or `max_steps` optimiser steps), with deep supervision as in training.
+
+    Learning rates: the run's (`train_cfg`, the checkpoint's recipe) times `lr_scale`.
+    """
     augs = sample_augmentations(views, rng)
     usable = [p for p in demos if fits([p["input"], p["output"]], canvas)]
     tuned = _fresh_identifiers(model, len(augs))
@@ -85,8 +89,8 @@ def fit_to_task(
         return Tuned(tuned, augs, {"seconds": 0.0, "steps": 0, "demonstrations": len(usable)})
     inputs, labels, ids = demonstration_tokens(usable, augs, canvas)
     device = next(model.parameters()).device
-    lr = float(train_cfg.get("lr", 1e-3))
-    emb_lr = float(train_cfg.get("puzzle_emb_lr") or lr)
+    lr = lr_scale * float(train_cfg.get("lr", 1e-3))
+    emb_lr = lr_scale * float(train_cfg.get("puzzle_emb_lr") or train_cfg.get("lr", 1e-3))
     emb = [p for n, p in tuned.named_parameters() if n.startswith("puzzle_emb.")]
     rest = [p for n, p in tuned.named_parameters() if not n.startswith("puzzle_emb.")]
     groups = [{"params": rest, "scale": 1.0, "weight_decay": float(train_cfg.get("weight_decay", 0.1))}]
