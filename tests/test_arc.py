@@ -561,3 +561,12 @@ def test_arc_command_help_states_the_default_budget():
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert "--ttt-seconds" in text and "TRM_HUB_ARC_TTT_SECONDS" in text and "30 for the cpu model" in text
+
+
+def test_paper_preset_builds_canvas_30_data():
+    cfg = resolve_config(
+        ArcRecipe, {"data": {"max_tasks": 2, "max_eval_tasks": 1, "augmentations": 2}}, "paper"
+    )
+    data = ArcTask().build_dataset(cfg)
+    assert data.train.inputs.shape[1] == 900 and cfg.model.num_puzzle_identifiers == 2 * 3 + 1
+    assert cfg.model.prefix_len == 16 and len(data.test) == 2 * len(load_set("arc1/eval")[0].task["test"])
