@@ -87,9 +87,10 @@ def test_tutorial_snippets_are_the_scaffolded_plugin_verbatim() -> None:
         assert snippet in files[path], f"the tutorial's snippet of {path} differs from the template:\n{snippet}"
 
 
-def _command_lines(doc: Path) -> list[str]:
+def _command_lines(doc: Path | str) -> list[str]:
+    text = doc.read_text() if isinstance(doc, Path) else doc
     lines = []
-    for lang, body in FENCE.findall(doc.read_text()):
+    for lang, body in FENCE.findall(text):
         if lang == "bash":
             for line in body.splitlines():
                 command = line.split(" # ")[0].split("&&")[-1].split("|")[-1].strip()
@@ -121,3 +122,10 @@ def test_commands_in_the_docs_exist(doc: Path) -> None:
     if doc == TUTORIAL:
         assert any(line.startswith("trm-hub new-plugin") for line in lines)
         assert any("--record" in line for line in lines)
+
+
+def test_commands_in_the_scaffolded_readme_exist() -> None:
+    lines = _command_lines(render(plugin_names("digitsort"))["README.md"])
+    assert "trm-hub train plugin=digitsort --record" in lines
+    for line in lines:
+        _check_command(line)

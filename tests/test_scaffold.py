@@ -189,3 +189,22 @@ def test_train_record_route_end_to_end(installed: dict[str, Path]) -> None:
     routed_to = [json.loads(line)["task"] for line in dry.stdout.splitlines()]
     assert routed_to == [case.split("--")[0] for case in BUILTIN_CASES] + ["e2esort"]
     assert "refit" not in dry.stderr
+
+
+@pytest.mark.slow
+def test_the_cpu_preset_trains_a_model_that_sorts(installed: dict[str, Path]) -> None:
+    root, site = installed["root"], installed["site"]
+    env = {**hub_env(root), "TRM_HUB_REGISTRY": str(root / "full-registry.yaml")}
+    trained = run_cli("train", "plugin=e2esort", f"out_dir={root / 'full'}", "--record", site=site, env=env, timeout=1800)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    report = run_cli("eval", "plugin=e2esort", site=site, env=env, timeout=600)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert json.loads(report.stdout)["test"]["exact_accuracy"] >= 0.97
+    many = root / "lists.jsonl"
+    many.write_text("".join(json.dumps({"digits": digits}) + "\n" for digits in
+                            [[3, 1, 2], [9, 0], [5, 5, 1, 7, 0, 2, 8, 4], "4 4 2", [7]]))
+    routed = run_cli("route", str(many), site=site, env=env, timeout=600)
+    assert routed.returncode == 0, routed.stderr
+    answers = [json.loads(line) for line in routed.stdout.splitlines()]
+    assert [a["task"] for a in answers] == ["e2esort"] * 5
+    assert sum(a["verified"] for a in answers) >= 4, answers
