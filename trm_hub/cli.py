@@ -360,7 +360,8 @@ def new_plugin(name: str, target: str | None) -> None:
     click.echo(f"wrote plugin '{name}' to {folder}:")
     for relative in files:
         click.echo(f"  {relative}")
-    click.echo(f"next: pip install -e {folder} && trm-hub plugins")
+    shown = str(folder) if str(folder).startswith((".", "/", "~")) else f"./{folder}"
+    click.echo(f"next: pip install -e {shown} && trm-hub plugins")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
