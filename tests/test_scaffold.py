@@ -29,6 +29,7 @@ def test_names_follow_the_plugin_name() -> None:
         "digit-sort", "trm_hub_digit_sort", "trm-hub-digit-sort", "DigitSortTask",
     )
     assert plugin_names("sort3").cls == "Sort3Task"
+    assert plugin_names("class").module == "trm_hub_class"
 
 
 @pytest.mark.parametrize(
@@ -39,8 +40,7 @@ def test_names_follow_the_plugin_name() -> None:
         ("digit__sort", "words joined by '_' or '-'"),
         ("sort-", "words joined by '_' or '-'"),
         ("a" * 41, "at most 40 characters"),
-        ("class", "it is a Python keyword"),
-        ("plugins", "it is reserved"),
+        ("plugins", "it is reserved \\(trm_hub_plugins is the package of the built-in plugins\\)"),
     ],
 )
 def test_bad_names_are_refused_with_one_line(name: str, message: str) -> None:

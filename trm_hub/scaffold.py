@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import keyword
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -17,7 +16,7 @@ TEMPLATE = ("templates", "plugin")
 SUFFIX = ".tmpl"
 MAX_NAME = 40
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$")
-RESERVED = frozenset({"plugins", "hub", "core", "test", "tests", "templates"})
+RESERVED = {"plugins": "trm_hub_plugins is the package of the built-in plugins"}
 
 
 class ScaffoldError(HubError):
@@ -36,14 +35,7 @@ class PluginNames:
     cls: str
 
     def substitutions(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "ident": self.ident,
-            "module": self.module,
-            "distribution": self.distribution,
-            "prefix": self.prefix,
-            "cls": self.cls,
-        }
+        return asdict(self)
 
 
 def plugin_names(name: str, taken: Iterable[str] = ()) -> PluginNames:
@@ -54,9 +46,8 @@ def plugin_names(name: str, taken: Iterable[str] = ()) -> PluginNames:
             f"words joined by '_' or '-', at most {MAX_NAME} characters (for example digitsort)"
         )
     ident = name.replace("-", "_")
-    if keyword.iskeyword(ident) or ident in RESERVED:
-        why = "a Python keyword" if keyword.iskeyword(ident) else "reserved"
-        raise ScaffoldError(f"bad plugin name '{name}': it is {why}; choose another")
+    if ident in RESERVED:
+        raise ScaffoldError(f"bad plugin name '{name}': it is reserved ({RESERVED[ident]}); choose another")
     taken = set(taken)
     if name in taken:
         raise ScaffoldError(f"a task named '{name}' is already installed; choose another name")
