@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import shlex
 import textwrap
@@ -56,11 +57,25 @@ def test_introspection_finds_the_hooks_and_members() -> None:
     assert {"name", "Problem", "recipe", "encode", "decode", "verify", "routing_examples", "solve"} <= set(members)
 
 
+def defined_functions(body: str) -> dict[str, list[str]]:
+    """Functions defined in a section's Python examples: name -> parameter names."""
+    found: dict[str, list[str]] = {}
+    for lang, block in FENCE.findall(body):
+        if lang == "python":
+            for node in ast.walk(ast.parse(textwrap.dedent(block))):
+                if isinstance(node, ast.FunctionDef):
+                    found[node.name] = [arg.arg for arg in node.args.args]
+    return found
+
+
 @pytest.mark.parametrize("hook", hook_names())
 def test_every_hook_has_a_reference_section_with_an_example(hook: str) -> None:
     bodies = documented(rf"^###\s+`{hook}\(")
     assert len(bodies) == 1, f"docs/reference.md needs one '### `{hook}(...)`' heading"
-    assert "```python" in bodies[0] and f"def {hook}(" in bodies[0]
+    pm = pluggy.PluginManager("trm_hub")
+    pm.add_hookspecs(hookspecs)
+    spec = getattr(pm.hook, hook).spec
+    assert defined_functions(bodies[0]).get(hook) == list(spec.argnames), f"the {hook} example's signature"
 
 
 @pytest.mark.parametrize("member", task_members())
@@ -68,6 +83,10 @@ def test_every_task_member_has_a_reference_section_with_an_example(member: str) 
     bodies = documented(rf"^###\s+`Task\.{member}\b")
     assert len(bodies) == 1, f"docs/reference.md needs one '### `Task.{member}`' heading"
     assert "```python" in bodies[0]
+    defined = defined_functions(bodies[0]).get(member)
+    method = getattr(Task, member, None)
+    if defined is not None and callable(method) and not isinstance(method, type):
+        assert defined == list(inspect.signature(method).parameters)[: len(defined)], f"the {member} example's signature"
 
 
 @pytest.mark.parametrize("doc", [REFERENCE, TUTORIAL], ids=lambda p: p.name)
