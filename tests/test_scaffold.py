@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -118,15 +120,25 @@ def test_the_cli_refuses_a_bad_name_and_a_builtin_name_in_one_line(tmp_path: Pat
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+def can_build_offline() -> bool:
+    """Whether this environment's setuptools can build a wheel itself (else pip fetches one to build with)."""
+    try:
+        version = tuple(int(part) for part in metadata.version("setuptools").split(".")[:2])
+    except (metadata.PackageNotFoundError, ValueError):
+        return False
+    return version >= (70, 1) or (version >= (61, 0) and importlib.util.find_spec("wheel") is not None)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`trm-hub new-plugin e2esort` installed with real distribution metadata into a throwaway site."""
     root = tmp_path_factory.mktemp("e2e")
     made = run_cli("new-plugin", "e2esort", "--dir", str(root / "trm-hub-e2esort"))
     assert made.returncode == 0, made.stderr
+    offline = ["--no-build-isolation", "--no-index"] if can_build_offline() else []
     pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(root / "site"), str(root / "trm-hub-e2esort")],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *offline,
+         "--target", str(root / "site"), str(root / "trm-hub-e2esort")],
         capture_output=True, text=True, timeout=300,
     )
     assert pip.returncode == 0, pip.stderr
