@@ -346,12 +346,17 @@ def tasks(as_json: bool, registry_path: str | None) -> None:
     click.echo(_table(table, ["TASK", "PLUGIN", "WEIGHTS", "DESCRIPTION"]))
 
 
-@cli.command("new-plugin")
+@cli.command("new-plugin", short_help="Write a working task plugin to start your own from.")
 @click.argument("name")
 @click.option("--dir", "target", type=click.Path(), default=None,
               help="Folder to write the plugin into (default: ./trm-hub-NAME); must not exist or be empty.")
 def new_plugin(name: str, target: str | None) -> None:
-    """Write a working task plugin NAME (a digit-sorting task) to start your own from."""
+    """Write a working task plugin NAME to start your own from.
+
+    The package (pyproject.toml with the trm_hub entry point, the task, its tests) holds a
+    small real task, sorting a list of digits, that trains on CPU in minutes. Install it with
+    pip install -e, then see docs/writing-a-plugin.md.
+    """
     from trm_hub.plugins import collect_tasks
     from trm_hub.scaffold import write_plugin
 
