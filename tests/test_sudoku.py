@@ -470,3 +470,23 @@ def test_parallel_generation_matches_serial():
 def test_impossible_givens_request_fails_fast():
     with pytest.raises(ValueError, match="the fewest possible is 17"):
         generate_puzzle(9, random.Random(0), (10, 12))
+
+
+# shipped models
+
+SHIPPED_SIZES = [4, 6]
+
+
+@pytest.mark.parametrize("n", SHIPPED_SIZES)
+def test_shipped_examples_route_through_the_shipped_weights(n):
+    from trm_hub.pipeline import route_items
+    from trm_hub.registry import SHIPPED_REGISTRY, Registry
+
+    registry = Registry(SHIPPED_REGISTRY)
+    assert f"sudoku-{n}x{n}" in registry.entries("sudoku")
+    problem = json.loads(resources.files("trm_hub_plugins.sudoku").joinpath(f"examples/sudoku{n}.json").read_text())
+    [result] = route_items([problem], device="cpu", registry=registry)
+    assert result["task"] == "sudoku" and result["verified"] is True and result["steps"] >= 1
+    puzzle = SudokuProblem.model_validate(problem)
+    grid = [v for row in result["solution"]["grid"] for v in row]
+    assert is_solution(puzzle.flat, grid, n)

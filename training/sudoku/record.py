@@ -1,0 +1,45 @@
+"""Ship a trained Sudoku run: copy its checkpoint into the plugin and record it in registry.yaml."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from trm_hub.registry import SHIPPED_REGISTRY, Registry
+
+WEIGHTS = Path("plugins/sudoku/weights")
+
+
+def main(run: str, wall_minutes: float) -> None:
+    """Copy `run`/<model>.safetensors and .json into the plugin; record metrics from eval.json."""
+    folder = Path(run)
+    report = json.loads((folder / "eval.json").read_text())
+    name = report["model"]
+    meta = json.loads((folder / f"{name}.json").read_text())
+    for suffix in (".safetensors", ".json"):
+        shutil.copyfile(folder / f"{name}{suffix}", WEIGHTS / f"{name}{suffix}")
+    train = meta["train"]
+    m = train["model"]
+    metrics = {
+        "held_out_puzzles": report["count"],
+        "exact_accuracy": round(report["exact_accuracy"], 4),
+        "cell_accuracy": round(report["cell_accuracy"], 4),
+        "mean_steps": round(report["mean_steps"], 3),
+        "exact_accuracy_by_band": {b: round(g["exact_accuracy"], 4) for b, g in report["bands"].items()},
+        "train_steps": meta["step"],
+        "train_wall_minutes": wall_minutes,
+    }
+    notes = (
+        f"cpu preset: {m['mixer']} mixer, hidden {m['hidden_size']}, T={m['T']}, n={m['n']}, "
+        f"{meta['step']} steps of batch {train['batch_size']} on one CPU core; see training/sudoku/{name}"
+    )
+    entry = Registry.load().record(
+        "sudoku", name, WEIGHTS / f"{name}.safetensors", metrics=metrics, notes=notes, target=SHIPPED_REGISTRY
+    )
+    print(name, entry.weights, metrics)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], float(sys.argv[2]))
