@@ -351,6 +351,7 @@ TINY = {
     "lr": 2e-3,
     "warmup_steps": 20,
     "threads": 1,
+    "compile": False,
     "eval_every": 0,
     "checkpoint_every": 0,
     "log_every": 50,

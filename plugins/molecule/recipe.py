@@ -26,7 +26,7 @@ class MoleculeData(Strict):
     split: Literal["random", "scaffold"] = Field("random", description="80/10/10 split kind")
     split_seed: int = Field(0, description="seed of the split (the baselines use the same split and seed)")
     augment: Literal["none", "batch", "fixed"] = Field(
-        "fixed",
+        "batch",
         description="randomised SMILES: none, a fresh one per training batch, or `copies` made up front",
     )
     copies: int = Field(20, ge=0, description="randomised copies of each training molecule (augment=fixed)")
@@ -63,6 +63,7 @@ CPU_PRESET: dict[str, Any] = {
     },
     "steps": 3000,
     "batch_size": 64,
+    "compile": True,
     "lr": 1e-3,
     "lr_min_ratio": 0.1,
     "warmup_steps": 100,
@@ -104,7 +105,7 @@ GPU_PRESET: dict[str, Any] = {
     "eval_every": 2000,
     "eval_samples": 1000,
     "checkpoint_every": 2000,
-    "data": {"copies": 100, "views": 32},
+    "data": {"augment": "fixed", "copies": 100, "views": 32},
 }
 
 

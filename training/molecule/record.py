@@ -1,0 +1,62 @@
+"""Evaluate a finished molecule run, copy its record here, and optionally ship it (weights + registry).
+
+    python training/molecule/record.py runs/molecule/<run> NAME [--ship]
+
+writes training/molecule/NAME/{config.json, metrics.jsonl, eval.json, eval.md}; with --ship the
+checkpoint goes to plugins/molecule/weights/<model>.safetensors (+ .json) and is recorded in the
+shipped registry.yaml with its test RMSE and the baselines'.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from trm_hub.model import load_checkpoint
+from trm_hub.overrides import resolve_config
+from trm_hub.registry import SHIPPED_REGISTRY, Registry
+from trm_hub_plugins.molecule.evaluation import format_report
+from trm_hub_plugins.molecule.task import MoleculeTask
+
+ROOT = Path(__file__).resolve().parents[2]
+WEIGHTS = ROOT / "plugins/molecule/weights"
+
+
+def main(args: list[str]) -> None:
+    run, name, ship = Path(args[0]), args[1], "--ship" in args[2:]
+    task = MoleculeTask()
+    checkpoints = sorted(run.glob("molecule-*.safetensors"))
+    if len(checkpoints) != 1:
+        raise SystemExit(f"expected one molecule-*.safetensors in {run}, found {len(checkpoints)}")
+    checkpoint = checkpoints[0]
+    model, meta = load_checkpoint(checkpoint, "cpu")
+    cfg = resolve_config(task.recipe, {"data": meta["train"]["data"]})
+    report = {"checkpoint": checkpoint.name, "step": meta.get("step"), **task.evaluate(model, meta, cfg)}
+    out = ROOT / "training/molecule" / name
+    out.mkdir(parents=True, exist_ok=True)
+    for part in ("config.json", "metrics.jsonl"):
+        shutil.copy(run / part, out / part)
+    (out / "eval.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out / "eval.md").write_text(format_report(report) + "\n")
+    print(format_report(report))
+    if ship:
+        model_name = meta["model_name"]
+        WEIGHTS.mkdir(parents=True, exist_ok=True)
+        target = WEIGHTS / f"{model_name}.safetensors"
+        shutil.copy(checkpoint, target)
+        shutil.copy(checkpoint.with_suffix(".json"), target.with_suffix(".json"))
+        metrics = {
+            "split": f"{report['split']} (seed {report['split_seed']})",
+            "test_rmse": round(report["trm"]["rmse"], 4),
+            "random_forest_test_rmse": round(report["baselines"]["random_forest_rmse"], 4),
+            "mean_predictor_test_rmse": round(report["baselines"]["mean_rmse"], 4),
+            "unit": report["unit"],
+        }
+        Registry.load().record("molecule", model_name, target, metrics=metrics, target=SHIPPED_REGISTRY)
+        print(f"shipped {target.relative_to(ROOT)} as {model_name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
