@@ -52,12 +52,16 @@ def demonstration_tokens(
 
 
 def _fresh_identifiers(model: TRM, count: int) -> TRM:
-    """A copy of the model whose puzzle embedding has `count` new zero rows after the blank id 0."""
+    """A copy of the model whose puzzle embedding has the blank id 0 and `count` new rows, each
+    starting at the mean of the trained rows (a typical task; zero when there are none)."""
     tuned = copy.deepcopy(model)
     if tuned.puzzle_emb is not None:
-        old = tuned.puzzle_emb
-        tuned.puzzle_emb = torch.nn.Embedding(count + 1, old.embedding_dim, device=old.weight.device)
-        torch.nn.init.zeros_(tuned.puzzle_emb.weight)
+        old = tuned.puzzle_emb.weight.detach()
+        tuned.puzzle_emb = torch.nn.Embedding(count + 1, old.shape[1], device=old.device, dtype=old.dtype)
+        with torch.no_grad():
+            tuned.puzzle_emb.weight.zero_()
+            if old.shape[0] > 1:
+                tuned.puzzle_emb.weight[1:] = old[1:].mean(0)
         tuned.config = tuned.config.model_copy(update={"num_puzzle_identifiers": count + 1})
     return tuned
 
