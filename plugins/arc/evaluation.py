@@ -57,6 +57,10 @@ def run_records(task: Any, model: Any, meta: dict[str, Any], records: Sequence[A
 
 def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
     """The report: per evaluation set, tasks fitting the canvas and all tasks; held-out tasks with and without test-time training."""
+    if getattr(cfg, "threads", None):
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     canvas = canvas_from_meta(meta) or task.canvas
     trained = ArcData.model_validate(((meta.get("train") or {}).get("data")) or {"canvas": canvas})
     asked = cfg.data
