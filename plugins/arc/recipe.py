@@ -72,7 +72,7 @@ CPU_PRESET: dict[str, Any] = {
     "steps": 4000, "batch_size": 32, "lr": 1e-3, "warmup_steps": 200, "weight_decay": 0.1,
     "puzzle_emb_lr": 1e-2, "puzzle_emb_weight_decay": 0.1, "loss": "softmax", "ema": True,
     "ema_rate": 0.999, "device": "cpu", "threads": 2, "eval_every": 1000, "eval_samples": 256,
-    "checkpoint_every": 500,
+    "checkpoint_every": 250,
 }
 
 PAPER_PRESET: dict[str, Any] = {
