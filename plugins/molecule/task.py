@@ -1,4 +1,4 @@
-"""The molecule task: property prediction from SMILES (schemas, token codec, routing examples)."""
+"""The molecule task: property prediction from SMILES (schemas, codec, recipe, view-averaged solve, eval report)."""
 
 from __future__ import annotations
 
