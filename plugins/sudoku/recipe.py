@@ -74,7 +74,7 @@ SIZE_DEFAULTS: dict[int, dict[str, Any]] = {
     },
     9: {
         "model": {"hidden_size": 64, "T": 2, "n": 3, "halt_max_steps": 8},
-        "steps": 3000,
+        "steps": 3300,
         "batch_size": 64,
         "data": {"train_puzzles": 6000},
     },
