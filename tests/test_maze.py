@@ -583,3 +583,21 @@ def test_evaluate_reports_per_size_length_generator_and_timing(tmp_path):
     assert rep["bfs_ms_per_maze"] > 0 and rep["trm_ms_per_maze"] > 0
     assert 1 <= rep["mean_steps"] <= 2 and 0.0 <= rep["solved"] <= 1.0
     assert any("time per maze" in line for line in rep["table"])
+
+
+# ---------------------------------------------------------------- the shipped model
+
+def test_shipped_example_is_routed_and_solved_by_the_shipped_weights(task):
+    from trm_hub.pipeline import route
+    from trm_hub.registry import Registry
+
+    weights = Registry.load().weights_for("maze", "maze")
+    assert weights.name == "maze.safetensors" and weights.parent == Path(maze_plugin.__file__).parent / "weights"
+    raw = json.loads((EXAMPLES / "maze15.json").read_text())
+    out = route(raw, device="cpu")
+    assert out["task"] == "maze" and out["verified"] is True, out
+    problem = task.parse(raw)
+    path = [tuple(cell) for cell in out["solution"]["path"]]
+    assert path[0] == problem.start and path[-1] == problem.goal
+    assert len(path) == len(task.solve_exact(problem).path)
+    assert 1 <= out["steps"] <= 8 and out["solution"]["note"] is None

@@ -85,7 +85,7 @@ class MazeRecipe(TrainConfig):
             "model": {"mixer": "conv", "pos_encodings": "none", "hidden_size": 64,
                       "num_heads": 4, "expansion": 2.0, "ffn_multiple": 32, "T": 2, "n": 3,
                       "halt_max_steps": 8, "halt_input": "mean"},
-            "steps": 15_000, "batch_size": 32, "lr": 1e-3, "lr_min_ratio": 0.1,
+            "steps": 12_500, "batch_size": 32, "lr": 1e-3, "lr_min_ratio": 0.1,
             "warmup_steps": 100, "weight_decay": 0.1, "loss": "softmax", "eval_every": 1500,
             "eval_samples": 256, "checkpoint_every": 500, "threads": 1, "compile": True,
         },
