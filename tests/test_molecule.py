@@ -316,7 +316,7 @@ def test_recipe_follows_the_property_and_names_the_checkpoint(task):
 
 
 def test_build_dataset_standardises_labels_and_adds_random_copies(task):
-    cfg = _config(data={"property": "hydration_free_energy", "copies": 3})
+    cfg = _config(data={"property": "hydration_free_energy", "augment": "fixed", "copies": 3})
     data = task.build_dataset(cfg)
     _, parts = split_dataset("hydration_free_energy", "random", 0)
     assert len(data.train) == 4 * len(parts.train) and data.augment is None
@@ -344,7 +344,7 @@ def test_views_start_with_the_canonical_smiles_and_refuse_long_molecules():
 
 
 TINY = {
-    "data": {"property": "hydration_free_energy", "copies": 4, "views": 4},
+    "data": {"property": "hydration_free_energy", "views": 4},
     "model": {"hidden_size": 32, "num_heads": 2, "T": 1, "n": 1, "halt_max_steps": 2},
     "steps": 200,
     "batch_size": 32,
