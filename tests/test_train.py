@@ -90,3 +90,24 @@ def test_regression_head_learns_far_better_than_the_mean(tmp_path):
     metrics = evaluate_split(model, test)
     mean_rmse = float(np.sqrt(((test.labels - test.labels.mean()) ** 2).mean()))
     assert metrics["rmse"] < 0.1 * mean_rmse, (metrics, mean_rmse)
+
+
+def test_keep_best_ships_the_best_evaluated_weights_across_a_resume(tmp_path):
+    task = DigitSumTask()
+    common = {"steps": 80, "eval_every": 10, "eval_samples": 256, "checkpoint_every": 10, "keep_best": True,
+              "lr": 0.3, "ema": False, "lr_min_ratio": 1.0}
+    whole, _ = load_checkpoint(train(task, digit_sum_config(out_dir=str(tmp_path / "whole"), **common)))
+    train(task, digit_sum_config(out_dir=str(tmp_path / "split"), **{**common, "steps": 40}))
+    path = train(task, digit_sum_config(out_dir=str(tmp_path / "split"), resume=True, **common))
+    model, meta = load_checkpoint(path)
+
+    evals = [json.loads(line) for line in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
+    evals = {r["step"]: r["eval"]["rmse"] for r in evals if "eval" in r}
+    best_step = min(evals, key=evals.get)
+    assert best_step < 80, evals
+    assert meta["step"] == best_step and meta["trained_steps"] == 80
+    assert meta["metrics"]["rmse"] == pytest.approx(evals[best_step])
+    test = task.build_dataset(digit_sum_config(**common)).test
+    assert evaluate_split(model, test, limit=256)["rmse"] == pytest.approx(evals[best_step], abs=1e-5)
+    for a, b in zip(model.state_dict().values(), whole.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6)

@@ -90,3 +90,4 @@ class TrainConfig(Strict):
     compile: bool = False
     out_dir: str | None = None
     resume: bool = False
+    keep_best: bool = False

@@ -108,6 +108,7 @@ class Trainer:
         self.halted = np.ones(b, dtype=bool)
         self.steps_taken = np.zeros(b, dtype=np.int64)
         self.state = self.model.initial_state(b // self.dist.world, self.device)
+        self.best: dict | None = None
         if cfg.resume and (self.out / "train_state.json").exists():
             self.load_train_state()
         if self.dist.world > 1:
@@ -228,9 +229,13 @@ class Trainer:
                 log.close()
         stem = self.out / self.model_name
         if main:
-            save_checkpoint(stem, self.eval_model(), {
+            model, meta = self.eval_model(), {"step": self.step}
+            if self.best is not None:
+                model.load_state_dict(self.best["weights"])
+                metrics, meta = self.best["metrics"], {"step": self.best["step"], "trained_steps": self.step}
+            save_checkpoint(stem, model, {
                 "task": self.task.name, "task_version": self.task.version, "model_name": self.model_name,
-                "train": json.loads(cfg.model_dump_json()), "metrics": metrics, "step": self.step,
+                "train": json.loads(cfg.model_dump_json()), "metrics": metrics, **meta,
             })
         self.dist.barrier()
         return stem.with_suffix(".safetensors")
@@ -243,8 +248,17 @@ class Trainer:
                 log.write(json.dumps({"step": self.step, "eval": metrics}) + "\n")
                 log.flush()
             tqdm.write(f"step {self.step} eval: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()), file=sys.stderr)
+            if self.cfg.keep_best:
+                self.remember_if_best(metrics)
         self.dist.barrier()
         return metrics
+
+    def remember_if_best(self, metrics: dict[str, float]) -> None:
+        """Keep a copy of the evaluated weights when they beat every earlier eval."""
+        score = -metrics["rmse"] if "rmse" in metrics else metrics["exact_accuracy"]
+        if self.best is None or score > self.best["score"]:
+            weights = {k: v.detach().cpu().clone() for k, v in self.eval_model().state_dict().items()}
+            self.best = {"score": score, "step": self.step, "metrics": metrics, "weights": weights}
 
     def save_train_state(self) -> None:
         """Everything needed to continue exactly: weights, EMA, optimiser, carry, randomness."""
@@ -264,9 +278,14 @@ class Trainer:
             "carry.halted": torch.as_tensor(self.halted), "carry.steps_taken": torch.as_tensor(self.steps_taken),
             "torch_rng": torch.get_rng_state(), "stream_order": torch.as_tensor(self.stream.order),
         })
+        best = None
+        if self.best is not None:
+            tensors.update({f"best.{k}": v for k, v in self.best["weights"].items()})
+            best = {k: v for k, v in self.best.items() if k != "weights"}
         tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
         atomic_write(self.out / "train_state.safetensors", lambda t: save_file(tensors, t))
-        meta = {"step": self.step, "stream": self.stream.state(), "config": json.loads(self.cfg.model_dump_json())}
+        meta = {"step": self.step, "stream": self.stream.state(), "config": json.loads(self.cfg.model_dump_json()),
+                "best": best}
         atomic_write(self.out / "train_state.json", lambda t: Path(t).write_text(json.dumps(meta)))
 
     def load_train_state(self) -> None:
@@ -293,4 +312,7 @@ class Trainer:
         torch.set_rng_state(t["torch_rng"])
         self.stream.load_state(meta["stream"], t["stream_order"].numpy())
         self.step = meta["step"]
+        if meta.get("best"):
+            weights = {k[5:]: v for k, v in t.items() if k.startswith("best.")}
+            self.best = {**meta["best"], "weights": weights}
 
