@@ -323,7 +323,7 @@ def test_build_dataset_standardises_labels_and_adds_random_copies(task):
     assert data.train.labels.dtype == np.float32 and data.train.labels.shape == (len(data.train), 1)
     assert abs(float(data.train.labels.mean())) < 1e-4 and abs(float(data.train.labels.std()) - 1) < 1e-3
     assert cfg.data.label_mean == pytest.approx(load_dataset("hydration_free_energy").values[parts.train].mean())
-    assert len(data.test) == len(parts.valid)
+    assert len(data.valid) == len(parts.valid) and len(data.test) == len(parts.test)
     vocab = default_vocabulary()
     first = {canonical_smiles(vocab.decode(row)) for row in data.train.inputs[:4]}
     assert len(first) == 1 and len({vocab.decode(row) for row in data.train.inputs[:4]}) > 1

@@ -107,7 +107,12 @@ def test_keep_best_ships_the_best_evaluated_weights_across_a_resume(tmp_path):
     assert best_step < 80, evals
     assert meta["step"] == best_step and meta["trained_steps"] == 80
     assert meta["metrics"]["rmse"] == pytest.approx(evals[best_step])
-    test = task.build_dataset(digit_sum_config(**common)).test
-    assert evaluate_split(model, test, limit=256)["rmse"] == pytest.approx(evals[best_step], abs=1e-5)
+    valid = task.build_dataset(digit_sum_config(**common)).valid
+    assert evaluate_split(model, valid, limit=256)["rmse"] == pytest.approx(evals[best_step], abs=1e-5)
     for a, b in zip(model.state_dict().values(), whole.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_keep_best_refuses_a_task_without_a_validation_split(tmp_path):
+    with pytest.raises(ValueError, match="keep_best needs a validation split.*'sort'"):
+        Trainer(SortTask(), sort_config(out_dir=str(tmp_path), keep_best=True))

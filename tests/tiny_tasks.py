@@ -90,7 +90,8 @@ class DigitSumTask(Task):
             y = ((x.sum(1, keepdims=True) - 22.5) / 6.4).astype(np.float32)
             return Split(x + 2, y)
 
-        return TaskData(train=split(cfg.seed + 1, cfg.data.train_size), test=split(10_000 + cfg.seed, cfg.data.test_size))
+        return TaskData(train=split(cfg.seed + 1, cfg.data.train_size), test=split(10_000 + cfg.seed, cfg.data.test_size),
+                        valid=split(20_000 + cfg.seed, cfg.data.test_size))
 
 
 def digit_sum_config(**overrides: Any) -> DigitSumRecipe:

@@ -21,7 +21,7 @@ SMALL_CPU_BATCH = 16
 
 
 @contextmanager
-def _threads_for(device: Any, batch_size: int) -> Iterator[None]:
+def threads_for(device: Any, batch_size: int) -> Iterator[None]:
     """One CPU thread for small CPU batches (extra threads only add contention there)."""
     import torch
 
@@ -67,12 +67,15 @@ class TaskData:
 
     `augment(inputs, labels, rng) -> (inputs, labels)` is applied to each training batch.
     `problems` holds the test split's problems when the task's evaluation needs them.
+    `valid`, when given, is what the trainer checks during training (and what `keep_best`
+    selects on) instead of `test`.
     """
 
     train: Split
     test: Split
     augment: Any = None
     problems: list[Any] = field(default_factory=list)
+    valid: Split | None = None
 
 
 @dataclass
@@ -195,7 +198,7 @@ class Task:
                             f"tokens but the '{model_name}' model takes {seq_len}"
                         )
                 inputs = torch.as_tensor(np.stack(encoded), device=target)
-                with _threads_for(target, len(chunk)):
+                with threads_for(target, len(chunk)):
                     result = model.infer(inputs, halt_threshold=threshold)
                 outputs = result.outputs.cpu().numpy()
                 steps = result.steps.cpu().tolist()

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from trm_hub.model import TRM
-from trm_hub.task import _threads_for
+from trm_hub.task import threads_for
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
 from trm_hub_plugins.arc.canvas import decode_grid, encode_grid, fits, grid_shape
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution, Grid
@@ -74,7 +74,7 @@ def predict_views(
     for start in range(0, len(tokens), INFER_BATCH):
         x = torch.as_tensor(np.stack(tokens[start : start + INFER_BATCH]), device=device)
         p = torch.as_tensor(puzzle[start : start + INFER_BATCH], device=device) if model.puzzle_emb is not None else None
-        with _threads_for(device, len(x)):
+        with threads_for(device, len(x)):
             result = model.infer(x, p, halt_threshold=threshold)
         outputs = result.outputs.cpu().numpy()
         probs += torch.sigmoid(result.q_halt.float()).cpu().tolist()

@@ -73,8 +73,9 @@ CPU_PRESET: dict[str, Any] = {
     "ema": True,
     "ema_rate": 0.995,
     "device": "cpu",
-    "eval_every": 500,
-    "eval_samples": 200,
+    "eval_every": 250,
+    "eval_samples": 1000,
+    "keep_best": True,
     "checkpoint_every": 1000,
     "log_every": 20,
 }
@@ -104,6 +105,7 @@ GPU_PRESET: dict[str, Any] = {
     "device": "auto",
     "eval_every": 2000,
     "eval_samples": 1000,
+    "keep_best": True,
     "checkpoint_every": 2000,
     "data": {"augment": "fixed", "copies": 100, "views": 32},
 }

@@ -57,10 +57,10 @@ def standardise(values: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 def build_task_data(cfg: MoleculeConfig) -> TaskData:
-    """Train rows (with augmentation) and the validation part as the trainer's in-training check.
+    """Train rows (with augmentation), the validation part for the trainer's in-training check
+    (and `keep_best`), and the test part, all standardised by the training labels.
 
-    The test part is kept for `trm-hub eval`; the trainer's periodic RMSE is on the validation
-    part, in standard deviations of the training labels. Fills `cfg.data.label_mean/std`.
+    `trm-hub eval` scores the test part in the property's own unit. Fills `cfg.data.label_mean/std`.
     """
     from trm_hub_plugins.molecule.augment import randomise_tokens
 
@@ -78,11 +78,15 @@ def build_task_data(cfg: MoleculeConfig) -> TaskData:
     train = encode_with_copies(train_smiles, seq_len, copies, cfg.seed)
     if len(train.inputs) == 0:
         raise ValueError(f"no training molecule of '{data_cfg.property}' fits in model.seq_len={seq_len} tokens")
-    valid_smiles = [data.smiles[i] for i in parts.valid]
-    valid = encode_with_copies(valid_smiles, seq_len, 0, 0)
     augment = partial(randomise_tokens, vocab=default_vocabulary()) if data_cfg.augment == "batch" else None
+
+    def held_out(rows: np.ndarray) -> Split:
+        part = encode_with_copies([data.smiles[i] for i in rows], seq_len, 0, 0)
+        return Split(part.inputs, standardise(data.values[rows][part.molecule], mean, std))
+
     return TaskData(
         train=Split(train.inputs, standardise(train_values[train.molecule], mean, std)),
-        test=Split(valid.inputs, standardise(data.values[parts.valid][valid.molecule], mean, std)),
+        test=held_out(parts.test),
+        valid=held_out(parts.valid),
         augment=augment,
     )

@@ -88,6 +88,8 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
         self.data: TaskData = task.build_dataset(cfg)
+        if cfg.keep_best and self.data.valid is None:
+            raise ValueError(f"keep_best needs a validation split, and task '{task.name}' gives none (it would select on test data)")
         self.model = TRM(cfg.model).to(self.device)
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
         if cfg.compile:
@@ -190,8 +192,9 @@ class Trainer:
         return self.ema.model if self.ema is not None else self.model
 
     def evaluate(self) -> dict[str, float]:
+        split = self.data.valid if self.data.valid is not None else self.data.test
         return evaluate_split(
-            self.eval_model(), self.data.test, limit=self.cfg.eval_samples, halt_threshold=self.cfg.halt_threshold
+            self.eval_model(), split, limit=self.cfg.eval_samples, halt_threshold=self.cfg.halt_threshold
         )
 
     def run(self) -> Path:
