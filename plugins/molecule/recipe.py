@@ -61,7 +61,7 @@ CPU_PRESET: dict[str, Any] = {
         "n": 2,
         "halt_max_steps": 2,
     },
-    "steps": 3000,
+    "steps": 2000,
     "batch_size": 64,
     "compile": True,
     "lr": 1e-3,
