@@ -38,8 +38,8 @@ def main() -> None:
         "Each run's `eval.json` (written by `record.py`); the baselines are fitted on the same split",
         "and seed (random forest: 300 trees on 2048-bit Morgan fingerprints, radius 2).",
         "",
-        "| Property | Split | Seeds | TRM | Random forest | Mean predictor | TRM <= forest | Target (mean) | Runs |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Property | Split | Seeds | TRM | Random forest | Mean predictor | TRM <= forest | Target (mean) | Weights of step | Runs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (prop, split), reports in sorted(rows.items()):
         reports.sort(key=lambda r: r["split_seed"])
@@ -51,14 +51,17 @@ def main() -> None:
             f"{_cell([r['baselines']['mean_rmse'] for r in reports])} | "
             f"{sum(r['trm']['rmse'] <= r['baselines']['random_forest_rmse'] for r in reports)} of {len(reports)} | "
             f"{_target((prop, split), [r['trm']['rmse'] for r in reports])} | "
+            f"{', '.join(str(r.get('step')) for r in reports)} | "
             f"{', '.join(r['run'] for r in reports)} |"
         )
     lines += [
         "",
-        "Runs: seed 0 is `trm-hub train plugin=molecule threads=1` (FreeSolv: `data.property=hydration_free_energy",
-        "steps=2000`); seed s adds `seed=s data.split_seed=s model_name=<model>-seed<s>`. Each run was then",
-        "evaluated and copied here with `python training/molecule/record.py runs/molecule/<run> <run>`",
-        "(`--ship` for seed 0). The scaffold split and lipophilicity have no runs yet.",
+        "Runs: `bash training/molecule/queue.sh QUEUE` over the lines of `queue.txt` (two workers, one",
+        "thread each). A line `P S s [extra]` runs `trm-hub train plugin=molecule data.property=P",
+        "data.split=S seed=s data.split_seed=s threads=1 model_name=<run> [extra]` (preset `cpu`: 2000",
+        "steps, validation RMSE every 250 steps, `keep_best` ships the weights of the best validation",
+        "check, the step in 'Weights of step'; lipophilicity adds `steps=3000`), then",
+        "`python training/molecule/record.py runs/molecule/<run> <run>` (`--ship` for the random split, seed 0).",
     ]
     (HERE / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
