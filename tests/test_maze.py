@@ -582,7 +582,7 @@ def test_evaluate_reports_per_size_length_generator_and_timing(tmp_path):
     assert set(rep["other_generators"]) == {"wilson 9x9", "sidewinder 9x9", "division 9x9"}
     assert rep["bfs_ms_per_maze"] > 0 and rep["trm_ms_per_maze"] > 0
     assert 1 <= rep["mean_steps"] <= 2 and 0.0 <= rep["solved"] <= 1.0
-    assert any("time per maze" in line for line in rep["table"])
+    assert any("time per maze" in line for line in rep["table"]) and rep["halt_threshold"] == 0.0
 
 
 # ---------------------------------------------------------------- the shipped model

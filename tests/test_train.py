@@ -116,3 +116,12 @@ def test_keep_best_ships_the_best_evaluated_weights_across_a_resume(tmp_path):
 def test_keep_best_refuses_a_task_without_a_validation_split(tmp_path):
     with pytest.raises(ValueError, match="keep_best needs a validation split.*'sort'"):
         Trainer(SortTask(), sort_config(out_dir=str(tmp_path), keep_best=True))
+
+
+def test_evaluation_uses_the_checkpoints_halt_threshold_unless_one_is_given():
+    from trm_hub.train.evaluate import halt_threshold
+
+    meta = {"train": {"halt_threshold": 2.0}}
+    assert halt_threshold(sort_config(), meta) == 2.0
+    assert halt_threshold(sort_config(halt_threshold=0.5), meta) == 0.5
+    assert halt_threshold(sort_config(), {"train": {}}) == 0.0

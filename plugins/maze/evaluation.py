@@ -120,7 +120,7 @@ def format_report(rep: dict[str, Any]) -> str:
 
 def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
     """Predict the held-out mazes (and other generators' mazes) with adaptive halting; report."""
-    from trm_hub.train.evaluate import predict
+    from trm_hub.train.evaluate import halt_threshold, predict
 
     from trm_hub_plugins.maze.data import held_out_sets, to_problems, to_split
     from trm_hub_plugins.maze.foreign import FOREIGN, foreign_set
@@ -128,7 +128,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     canvas = canvas_from_meta(meta) or math.isqrt(int(model.config.seq_len))
     task.configure(meta)
     data = checkpoint_data(cfg, meta, canvas)
-    threshold = float(getattr(cfg, "halt_threshold", 0.0))
+    threshold = halt_threshold(cfg, meta)
 
     def run(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         ids = np.zeros(len(inputs), dtype=np.int64) if model.config.puzzle_emb_ndim else None
@@ -148,6 +148,6 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
             others[f"{kind} {side}x{side}"] = _summary(task, to_problems(batch), out, st)
     rep["other_generators"] = others
     rep.update({"device": str(next(model.parameters()).device), "batch_size": EVAL_BATCH,
-                "max_steps": int(model.config.halt_max_steps)})
+                "max_steps": int(model.config.halt_max_steps), "halt_threshold": threshold})
     rep["table"] = format_report(rep).splitlines()
     return rep

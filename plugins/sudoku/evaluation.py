@@ -24,7 +24,7 @@ def checkpoint_size(model: Any, meta: dict[str, Any]) -> int:
 
 def evaluate_checkpoint(model: Any, meta: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:
     """Predict the held-out puzzles with adaptive halting and report per band and per givens."""
-    from trm_hub.train.evaluate import predict
+    from trm_hub.train.evaluate import halt_threshold, predict
 
     n = checkpoint_size(model, meta)
     data = getattr(cfg, "data", None)
@@ -34,7 +34,7 @@ def evaluate_checkpoint(model: Any, meta: dict[str, Any], cfg: TrainConfig) -> d
     inputs = to_tokens(test.puzzles)
     ids = np.zeros(len(inputs), dtype=np.int64) if model.config.puzzle_emb_ndim else None
     outputs, steps, seconds = predict(
-        model, inputs, ids, batch_size=EVAL_BATCH, halt_threshold=cfg.halt_threshold
+        model, inputs, ids, batch_size=EVAL_BATCH, halt_threshold=halt_threshold(cfg, meta)
     )
     device = str(next(model.parameters()).device)
     report = sudoku_report(

@@ -9,7 +9,8 @@ OMP_NUM_THREADS=1 .venv/bin/trm-hub eval plugin=maze preset=cpu checkpoint="$ckp
 import json
 rep = json.load(open("training/maze/eval.json"))
 lines = ["# Maze evaluation", "", f"checkpoint `{rep['checkpoint']}`, model `{rep['model_name']}`,",
-         f"up to {rep['max_steps']} supervision steps with adaptive halting.", "", "```"]
+         f"up to {rep['max_steps']} supervision steps with adaptive halting"
+         f" (halting threshold {rep.get('halt_threshold', 0.0):g}).", "", "```"]
 lines += rep["table"] + ["```", ""]
 open("training/maze/eval.md", "w").write("\n".join(lines))
 PY

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from pathlib import Path
@@ -9,15 +10,21 @@ from pathlib import Path
 from trm_hub.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN = ROOT / "runs" / "maze" / "maze"
 WEIGHTS = ROOT / "plugins" / "maze" / "weights"
 
 
-def main() -> None:
-    """Ship runs/maze/maze/maze.* as plugins/maze/weights/maze.* with the eval figures."""
+def main(run: Path, threshold: float | None) -> None:
+    """Ship RUN/maze.* as plugins/maze/weights/maze.* with the eval figures.
+
+    With a threshold, the shipped metadata's `train.halt_threshold` (the inference halting
+    threshold that `solve` and `eval` use) is set to it.
+    """
     WEIGHTS.mkdir(exist_ok=True)
-    for suffix in (".safetensors", ".json"):
-        shutil.copy2(RUN / f"maze{suffix}", WEIGHTS / f"maze{suffix}")
+    shutil.copy2(run / "maze.safetensors", WEIGHTS / "maze.safetensors")
+    meta = json.loads((run / "maze.json").read_text())
+    if threshold is not None:
+        meta["train"]["halt_threshold"] = threshold
+    (WEIGHTS / "maze.json").write_text(json.dumps(meta, indent=1) + "\n")
     rep = json.loads((ROOT / "training" / "maze" / "eval.json").read_text())
     size = f"{rep['canvas']}x{rep['canvas']}"
     metrics = {
@@ -37,4 +44,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("run", nargs="?", type=Path, default=ROOT / "runs" / "maze" / "maze")
+    parser.add_argument("--halt-threshold", type=float, help="inference halting threshold to ship")
+    args = parser.parse_args()
+    main(args.run, args.halt_threshold)

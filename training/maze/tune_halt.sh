@@ -8,9 +8,9 @@ ckpt="$1"; shift
 thresholds=("$@"); [ ${#thresholds[@]} -eq 0 ] && thresholds=(0 1 2)
 for t in "${thresholds[@]}"; do
   OMP_NUM_THREADS=1 .venv/bin/trm-hub eval plugin=maze preset=cpu checkpoint="$ckpt" halt_threshold="$t" \
-    data.test_seed=7 data.test_per_size=500 data.foreign_per_size=0 > "training/maze/tune_halt_$t.json"
+    data.test_seed=7 data.test_per_size=500 data.foreign_per_size=0 > "training/maze/tune_halt/threshold_$t.json"
   .venv/bin/python -c "
 import json, sys
-rep = json.load(open('training/maze/tune_halt_$t.json'))
+rep = json.load(open('training/maze/tune_halt/threshold_$t.json'))
 print('threshold $t'); print('\n'.join(rep['table'][:8]))"
 done

@@ -23,7 +23,7 @@ def evaluate(task: Task, cfg: TrainConfig, checkpoint: str | Path | None = None)
     the report has exact/token accuracy (or RMSE), mean steps and time per example.
     """
     from trm_hub.model import load_checkpoint
-    from trm_hub.train.evaluate import evaluate_split
+    from trm_hub.train.evaluate import evaluate_split, halt_threshold
 
     name = task.checkpoint_name(cfg)
     if checkpoint is None:
@@ -39,6 +39,6 @@ def evaluate(task: Task, cfg: TrainConfig, checkpoint: str | Path | None = None)
         report.update(own(model, meta, cfg))
     else:
         data = task.build_dataset(cfg)
-        report["test"] = evaluate_split(model, data.test, halt_threshold=cfg.halt_threshold)
+        report["test"] = evaluate_split(model, data.test, halt_threshold=halt_threshold(cfg, meta))
         report["test_fixed_steps"] = evaluate_split(model, data.test, adaptive=False)
     return json.loads(json.dumps(report))
