@@ -13,7 +13,7 @@ from pydantic import ValidationError
 import trm_hub_plugins.maze as maze_plugin
 from trm_hub import hookspecs
 from trm_hub_plugins.maze.augment import dihedral, dihedral_permutations
-from trm_hub_plugins.maze.data import build, canonical_keys, held_out_set, train_mazes
+from trm_hub_plugins.maze.data import canonical_keys, held_out_set, train_mazes
 from trm_hub_plugins.maze.evaluation import length_bin, report
 from trm_hub_plugins.maze.generate import generate
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe

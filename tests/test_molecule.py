@@ -313,6 +313,8 @@ def test_recipe_follows_the_property_and_names_the_checkpoint(task):
     assert resolve_config(task.recipe, {}, "gpu").model.hidden_size > _config().model.hidden_size
     with pytest.raises(OverrideError, match="unknown property 'melting_point'"):
         resolve_config(task.recipe, {"data": {"property": "melting_point"}})
+    with pytest.raises(OverrideError, match="model.head=tokens does not match the molecule vocabulary and regression readout"):
+        resolve_config(task.recipe, {"model": {"head": "tokens"}})
 
 
 def test_build_dataset_standardises_labels_and_adds_random_copies(task):

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel
 
-from trm_hub.config import ModelConfig, TrainConfig
+from trm_hub.config import TrainConfig
 from trm_hub.task import Problem, Solution, Split, Task, TaskData
 
 

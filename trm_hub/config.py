@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -57,7 +58,12 @@ class ModelConfig(Strict):
 
 
 class TrainConfig(Strict):
-    """One training run. Plugins subclass it to add a `data` section and presets."""
+    """One training run. Plugins subclass it to add a `data` section and presets.
+
+    A plugin whose model shape follows from its data (a canvas, a grid size, a vocabulary)
+    overrides `derive(raw)`, which gets the raw settings with `raw["data"]` and `raw["model"]`
+    as plain dicts, before validation.
+    """
 
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     default_preset: ClassVar[str] = "cpu"
@@ -91,3 +97,35 @@ class TrainConfig(Strict):
     out_dir: str | None = None
     resume: bool = False
     keep_best: bool = False
+
+    @classmethod
+    def derive(cls, raw: dict[str, Any]) -> None:
+        """Fill settings that follow from `raw["data"]` (in place). Nothing by default."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_from_data(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or "data" not in cls.model_fields or raw.get("model") is None:
+            return raw
+        data = raw.get("data")
+        if data is None:
+            data = cls.model_fields["data"].get_default(call_default_factory=True)
+        raw = {**raw, "data": _plain(data), "model": _plain(raw["model"])}
+        if isinstance(raw["data"], dict) and isinstance(raw["model"], dict):
+            cls.derive(raw)
+        return raw
+
+
+def _plain(value: Any) -> Any:
+    """A settings section as a fresh plain dict (pydantic models are dumped)."""
+    return value.model_dump() if isinstance(value, BaseModel) else copy.deepcopy(value)
+
+
+def set_derived(model: dict[str, Any], values: dict[str, Any], source: str) -> None:
+    """Set model fields that `source` (e.g. "data.canvas=15") decides; a different given value is an error."""
+    for key, value in values.items():
+        given = model.get(key)
+        if given is not None and (tuple(given) if isinstance(value, tuple) else given) != value:
+            fix = f"; set {source.split('=')[0]} instead" if "=" in source else ""
+            raise ValueError(f"model.{key}={given} does not match {source} (it must be {value}){fix}")
+        model[key] = value

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from trm_hub.config import Strict, TrainConfig
+from trm_hub.config import Strict, TrainConfig, set_derived
 from trm_hub_plugins.arc.canvas import VOCAB_SIZE
 from trm_hub_plugins.arc.schema import MAX_SIDE
 
@@ -114,30 +114,11 @@ class ArcRecipe(TrainConfig):
 
     data: ArcData = ArcData()
 
-    @model_validator(mode="before")
     @classmethod
-    def _model_from_canvas(cls, values: Any) -> Any:
-        if not isinstance(values, dict) or values.get("model") is None:
-            return values
-        data = values.get("data")
-        if isinstance(data, ArcData):
-            canvas = data.canvas
-        elif isinstance(data, dict) and "canvas" in data:
-            canvas = data["canvas"]
-        else:
-            canvas = ArcData.model_fields["canvas"].default
-        if not isinstance(canvas, int) or isinstance(canvas, bool):
-            return values
-        model = values["model"]
-        model = model.model_dump() if hasattr(model, "model_dump") else dict(model)
-        derived: dict[str, Any] = {"seq_len": canvas * canvas, "vocab_size": VOCAB_SIZE}
-        if model.get("mixer") == "conv":
-            derived["grid"] = (canvas, canvas)
-        for key, value in derived.items():
-            given = model.get(key)
-            if given is not None and (tuple(given) if key == "grid" else given) != value:
-                raise ValueError(
-                    f"model.{key}={given} does not match data.canvas={canvas} (it must be {value}); set data.canvas instead"
-                )
-            model[key] = value
-        return {**values, "model": model}
+    def derive(cls, raw: dict[str, Any]) -> None:
+        canvas = raw["data"].get("canvas", ArcData.model_fields["canvas"].default)
+        if isinstance(canvas, int) and not isinstance(canvas, bool):
+            derived: dict[str, Any] = {"seq_len": canvas * canvas, "vocab_size": VOCAB_SIZE}
+            if raw["model"].get("mixer") == "conv":
+                derived["grid"] = (canvas, canvas)
+            set_derived(raw["model"], derived, f"data.canvas={canvas}")

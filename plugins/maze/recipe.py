@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from trm_hub.config import Strict, TrainConfig
+from trm_hub.config import Strict, TrainConfig, set_derived
 from trm_hub_plugins.maze.tokens import VOCAB_SIZE
 
 Size = tuple[int, int]
@@ -103,30 +103,9 @@ class MazeRecipe(TrainConfig):
 
     data: MazeData = MazeData()
 
-    @model_validator(mode="before")
     @classmethod
-    def _model_from_canvas(cls, values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        data = values.get("data")
-        if isinstance(data, MazeData):
-            canvas = data.canvas
-        elif isinstance(data, dict) and "canvas" in data:
-            canvas = data["canvas"]
-        else:
-            canvas = MazeData.model_fields["canvas"].default
-        if not isinstance(canvas, int) or isinstance(canvas, bool):
-            return values
-        model = values.get("model")
-        if model is None:
-            return values
-        model = model.model_dump() if hasattr(model, "model_dump") else dict(model)
-        derived = {"seq_len": canvas * canvas, "grid": (canvas, canvas), "vocab_size": VOCAB_SIZE}
-        for key, value in derived.items():
-            given = model.get(key)
-            if given is not None:
-                if (tuple(given) if key == "grid" else given) != value:
-                    raise ValueError(f"model.{key}={given} does not match data.canvas={canvas} "
-                                     f"(it must be {value}); set data.canvas instead")
-            model[key] = value
-        return {**values, "model": model}
+    def derive(cls, raw: dict[str, Any]) -> None:
+        canvas = raw["data"].get("canvas", MazeData.model_fields["canvas"].default)
+        if isinstance(canvas, int) and not isinstance(canvas, bool):
+            set_derived(raw["model"], {"seq_len": canvas * canvas, "grid": (canvas, canvas), "vocab_size": VOCAB_SIZE},
+                        f"data.canvas={canvas}")

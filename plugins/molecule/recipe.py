@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from trm_hub.config import Strict, TrainConfig
+from trm_hub.config import Strict, TrainConfig, set_derived
 from trm_hub_plugins.molecule.properties import DEFAULT_PROPERTY, resolve_property
 from trm_hub_plugins.molecule.tokenizer import default_vocabulary
 
@@ -111,14 +110,6 @@ GPU_PRESET: dict[str, Any] = {
 }
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, Strict):
-        return value.model_dump()
-    return dict(value) if isinstance(value, dict) else value
-
-
 class MoleculeConfig(TrainConfig):
     """A molecule training run: a regression TRM on atom-level SMILES tokens for `data.property`.
 
@@ -134,33 +125,18 @@ class MoleculeConfig(TrainConfig):
 
     data: MoleculeData = MoleculeData()
 
-    @model_validator(mode="before")
     @classmethod
-    def _fit(cls, raw: Any) -> Any:
-        return _fit_to_property(raw)
+    def derive(cls, raw: dict[str, Any]) -> None:
+        """The model's vocabulary and regression head, and (unless set) the property's sequence length."""
+        try:
+            prop = resolve_property(raw["data"].get("property", DEFAULT_PROPERTY)).name
+        except ValueError:
+            prop = DEFAULT_PROPERTY
+        raw["model"].setdefault("seq_len", SEQ_LEN[prop])
+        set_derived(raw["model"], {"vocab_size": len(default_vocabulary()), "head": "regression", "out_dim": 1},
+                    "the molecule vocabulary and regression readout")
 
     @property
     def model_name(self) -> str:
         """The registered model this run trains."""
         return model_name_for(self.data.property)
-
-
-def _fit_to_property(raw: Any) -> Any:
-    """Fill the model's vocabulary, head and (unless set) sequence length from the data section."""
-    if not isinstance(raw, dict):
-        return raw
-    if isinstance(raw.get("model"), Strict):
-        return raw
-    raw = copy.deepcopy(raw)
-    data = _as_dict(raw.get("data"))
-    model = _as_dict(raw.get("model"))
-    if not isinstance(data, dict) or not isinstance(model, dict):
-        return raw
-    try:
-        prop = resolve_property(data.get("property", DEFAULT_PROPERTY)).name
-    except ValueError:
-        prop = DEFAULT_PROPERTY
-    model.setdefault("seq_len", SEQ_LEN[prop])
-    model.update(vocab_size=len(default_vocabulary()), head="regression", out_dim=1)
-    raw["model"] = model
-    return raw

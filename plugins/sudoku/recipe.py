@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -155,16 +154,6 @@ PAPER_PRESET: dict[str, Any] = {
 }
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, Strict):
-        return value.model_dump()
-    if isinstance(value, dict):
-        return dict(value)
-    return value
-
-
 class SudokuConfig(TrainConfig):
     """A Sudoku training run; `data.size` picks the model (sudoku-4x4, -6x6 or -9x9).
 
@@ -183,32 +172,22 @@ class SudokuConfig(TrainConfig):
 
     data: SudokuData = SudokuData()
 
-    @model_validator(mode="before")
     @classmethod
-    def _fit_to_size(cls, raw: Any) -> Any:
-        if not isinstance(raw, dict):
-            return raw
-        raw = copy.deepcopy(raw)
-        data = _as_dict(raw.get("data"))
+    def derive(cls, raw: dict[str, Any]) -> None:
+        """The size's defaults for anything not set; the model's shape and vocabulary from the size."""
+        data, model = raw["data"], raw["model"]
         size = data.get("size", 9)
         if size not in SIZE_DEFAULTS:
-            return raw
+            return
         defaults = SIZE_DEFAULTS[size]
         for key, value in defaults.items():
             if key not in ("model", "data"):
                 raw.setdefault(key, value)
         for key, value in defaults["data"].items():
             data.setdefault(key, value)
-        model = _as_dict(raw.get("model"))
-        if isinstance(model, dict):
-            for key, value in defaults["model"].items():
-                model.setdefault(key, value)
-            model["seq_len"] = size * size
-            model["vocab_size"] = vocab_size(size)
-            model["grid"] = (size, size)
-            raw["model"] = model
-        raw["data"] = data
-        return raw
+        for key, value in defaults["model"].items():
+            model.setdefault(key, value)
+        model.update(seq_len=size * size, vocab_size=vocab_size(size), grid=(size, size))
 
     @property
     def model_name(self) -> str:
