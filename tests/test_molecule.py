@@ -310,6 +310,7 @@ def test_recipe_follows_the_property_and_names_the_checkpoint(task):
     assert cfg.model.vocab_size == len(default_vocabulary()) and cfg.model.seq_len == 48
     assert _config(model={"seq_len": 80}).model.seq_len == 80
     assert task.checkpoint_name(_config()) == "molecule-solubility"
+    assert task.recipe.model_validate({"data": {"property": "lipophilicity"}}).model.seq_len == 96
     assert resolve_config(task.recipe, {}, "gpu").model.hidden_size > _config().model.hidden_size
     with pytest.raises(OverrideError, match="unknown property 'melting_point'"):
         resolve_config(task.recipe, {"data": {"property": "melting_point"}})

@@ -17,7 +17,7 @@ from trm_hub_plugins.sudoku.augment import SudokuAugmenter, random_cell_maps, ro
 from trm_hub_plugins.sudoku.data import build_dataset, held_out_set, puzzle_set, training_set
 from trm_hub_plugins.sudoku.generator import BANDS, band_for, generate_items, generate_puzzle
 from trm_hub_plugins.sudoku.geometry import geometry
-from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SudokuConfig
+from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SIZE_DEFAULTS, SudokuConfig
 from trm_hub_plugins.sudoku.report import format_report, sudoku_report, valid_completions
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import count_solutions, effort, is_solution, solve
@@ -364,6 +364,8 @@ def test_recipe_follows_data_size():
     )
     assert (tuned.steps, tuned.model.hidden_size, tuned.model.seq_len) == (7, 32, 36)
     assert SudokuConfig.model_validate(tuned.model_dump()) == tuned
+    bare = SudokuConfig.model_validate({"data": {"size": 6}})
+    assert (bare.model.seq_len, bare.model.grid, bare.steps) == (36, (6, 6), SIZE_DEFAULTS[6]["steps"])
 
 
 def test_paper_preset_has_the_papers_settings():

@@ -105,14 +105,16 @@ class TrainConfig(Strict):
     @model_validator(mode="before")
     @classmethod
     def _derive_from_data(cls, raw: Any) -> Any:
-        if not isinstance(raw, dict) or "data" not in cls.model_fields or raw.get("model") is None:
+        if not isinstance(raw, dict) or "data" not in cls.model_fields:
             return raw
         data = raw.get("data")
         if data is None:
             data = cls.model_fields["data"].get_default(call_default_factory=True)
-        raw = {**raw, "data": _plain(data), "model": _plain(raw["model"])}
+        raw = {**raw, "data": _plain(data), "model": _plain(raw.get("model") or {})}
         if isinstance(raw["data"], dict) and isinstance(raw["model"], dict):
             cls.derive(raw)
+        if not raw["model"]:
+            del raw["model"]
         return raw
 
 
