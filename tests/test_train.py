@@ -119,7 +119,7 @@ def test_keep_best_refuses_a_task_without_a_validation_split(tmp_path):
 
 
 def test_evaluation_uses_the_checkpoints_halt_threshold_unless_one_is_given():
-    from trm_hub.train.evaluate import halt_threshold
+    from trm_hub.task import halt_threshold
 
     meta = {"train": {"halt_threshold": 2.0}}
     assert halt_threshold(sort_config(), meta) == 2.0

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 SMALL_CPU_BATCH = 16
 
 
+def halt_threshold(cfg: Any, meta: dict[str, Any]) -> float:
+    """The halting threshold to answer with: the one given in `cfg`, else the checkpoint's own."""
+    if cfg is not None and "halt_threshold" in getattr(cfg, "model_fields_set", ()):
+        return float(cfg.halt_threshold)
+    return float((meta.get("train") or {}).get("halt_threshold", 0.0))
+
+
 @contextmanager
 def threads_for(device: Any, batch_size: int) -> Iterator[None]:
     """One CPU thread for small CPU batches (extra threads only add contention there)."""
@@ -185,7 +192,7 @@ class Task:
         answers: list[Answer | None] = [None] * len(problems)
         for model_name, indices in groups.items():
             model, meta = self.load_model(weights[model_name], target)
-            threshold = float((meta.get("train") or {}).get("halt_threshold", 0.0))
+            threshold = halt_threshold(None, meta)
             seq_len = model.config.seq_len
             for start in range(0, len(indices), self.solve_batch_size):
                 chunk = indices[start : start + self.solve_batch_size]

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from trm_hub.model import TRM
-from trm_hub.task import threads_for
+from trm_hub.task import halt_threshold, threads_for
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
 from trm_hub_plugins.arc.canvas import decode_grid, encode_grid, fits, grid_shape
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution, Grid
@@ -116,7 +116,7 @@ def answer(
     """Answer one task: trained views if the task was trained on, else test-time training or the blank id."""
     check_fits(problem, canvas)
     train_cfg = meta.get("train") or {}
-    threshold = float(train_cfg.get("halt_threshold", 0.0))
+    threshold = halt_threshold(None, meta)
     rng = np.random.default_rng(settings.seed)
     ttt: dict[str, float | int] | None = None
     if trained:

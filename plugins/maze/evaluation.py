@@ -120,7 +120,8 @@ def format_report(rep: dict[str, Any]) -> str:
 
 def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
     """Predict the held-out mazes (and other generators' mazes) with adaptive halting; report."""
-    from trm_hub.train.evaluate import halt_threshold, predict
+    from trm_hub.task import halt_threshold
+    from trm_hub.train.evaluate import predict
 
     from trm_hub_plugins.maze.data import held_out_sets, to_problems, to_split
     from trm_hub_plugins.maze.foreign import FOREIGN, foreign_set

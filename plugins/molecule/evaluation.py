@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from trm_hub.config import TrainConfig
+from trm_hub.task import halt_threshold
 from trm_hub_plugins.molecule.baselines import evaluate_baselines, rmse
 from trm_hub_plugins.molecule.data import split_dataset
 from trm_hub_plugins.molecule.inference import estimate, label_scale
@@ -40,7 +41,7 @@ def evaluate_checkpoint(
     info = PROPERTIES[data_cfg.property]
     data, parts = split_dataset(data_cfg.property, data_cfg.split, data_cfg.split_seed)
     mean, std = label_scale(meta)
-    threshold = float((meta.get("train") or {}).get("halt_threshold", 0.0))
+    threshold = halt_threshold(None, meta)
     seq_len = model.config.seq_len
     test_smiles = [data.smiles[i] for i in parts.test]
     target = data.values[parts.test]

@@ -24,7 +24,8 @@ def checkpoint_size(model: Any, meta: dict[str, Any]) -> int:
 
 def evaluate_checkpoint(model: Any, meta: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:
     """Predict the held-out puzzles with adaptive halting and report per band and per givens."""
-    from trm_hub.train.evaluate import halt_threshold, predict
+    from trm_hub.task import halt_threshold
+    from trm_hub.train.evaluate import predict
 
     n = checkpoint_size(model, meta)
     data = getattr(cfg, "data", None)

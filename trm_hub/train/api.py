@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import Task
+from trm_hub.task import Task, halt_threshold
 from trm_hub.train.loop import Trainer
 
 
@@ -23,7 +23,7 @@ def evaluate(task: Task, cfg: TrainConfig, checkpoint: str | Path | None = None)
     the report has exact/token accuracy (or RMSE), mean steps and time per example.
     """
     from trm_hub.model import load_checkpoint
-    from trm_hub.train.evaluate import evaluate_split, halt_threshold
+    from trm_hub.train.evaluate import evaluate_split
 
     name = task.checkpoint_name(cfg)
     if checkpoint is None:

@@ -13,13 +13,6 @@ from trm_hub.task import Split
 from trm_hub.train.losses import IGNORE
 
 
-def halt_threshold(cfg: Any, meta: dict[str, Any]) -> float:
-    """The halting threshold to evaluate with: the one given for this eval, else the checkpoint's own."""
-    if cfg is not None and "halt_threshold" in getattr(cfg, "model_fields_set", ()):
-        return float(cfg.halt_threshold)
-    return float((meta.get("train") or {}).get("halt_threshold", 0.0))
-
-
 def predict(
     model: TRM,
     inputs: np.ndarray,
