@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+from trm_hub.model.checkpoint import atomic_write
 from trm_hub.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,11 +21,11 @@ def main(run: Path, threshold: float | None) -> None:
     threshold that `solve` and `eval` use) is set to it.
     """
     WEIGHTS.mkdir(exist_ok=True)
-    shutil.copy2(run / "maze.safetensors", WEIGHTS / "maze.safetensors")
+    atomic_write(WEIGHTS / "maze.safetensors", lambda tmp: shutil.copy2(run / "maze.safetensors", tmp))
     meta = json.loads((run / "maze.json").read_text())
     if threshold is not None:
         meta["train"]["halt_threshold"] = threshold
-    (WEIGHTS / "maze.json").write_text(json.dumps(meta, indent=1) + "\n")
+    atomic_write(WEIGHTS / "maze.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1) + "\n"))
     rep = json.loads((ROOT / "training" / "maze" / "eval.json").read_text())
     size = f"{rep['canvas']}x{rep['canvas']}"
     metrics = {
