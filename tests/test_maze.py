@@ -534,6 +534,31 @@ def test_report_of_perfect_predictions():
     assert length_bin(25) == "20-39" and length_bin(0) == "unreachable"
 
 
+def test_route_length_reads_the_route_decode_reads(task):
+    from trm_hub_plugins.maze.views import route_length
+
+    p = task.parse({"maze": ROWS})
+    best = task.solve_exact(p).path
+    given = task.encode(p)
+    assert route_length(given, lay_path(task, p, best)) == len(best) - 1
+    gap = lay_path(task, p, best).reshape(15, 15)
+    gap[best[4]] = OPEN
+    assert route_length(given, gap.reshape(-1)) is None
+    through_wall = task.encode(p).reshape(15, 15).copy()
+    for cell in [(1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6)]:
+        through_wall[cell] = PATH
+    assert task.decode(p, through_wall.reshape(-1)).path[-1] == p.goal
+    assert route_length(given, through_wall.reshape(-1)) is None
+
+
+def test_views_must_be_one_to_eight_and_task_takes_them_from_the_checkpoint():
+    with pytest.raises(ValidationError, match="views"):
+        MazeData(views=9)
+    assert MazeTask().views({}) == MazeData().views == 8
+    assert MazeTask().views({"train": {"data": {"views": 2}}}) == 2
+    assert MazeTask(views=1).views({"train": {"data": {"views": 2}}}) == 1
+
+
 # ---------------------------------------------------------------- with a real (untrained) TRM
 
 def _tiny_checkpoint(tmp_path: Path, canvas: int) -> tuple[Path, MazeRecipe]:
@@ -601,3 +626,31 @@ def test_shipped_example_is_routed_and_solved_by_the_shipped_weights(task):
     assert path[0] == problem.start and path[-1] == problem.goal
     assert len(path) == len(task.solve_exact(problem).path)
     assert 1 <= out["steps"] <= 8 and out["solution"]["note"] is None
+
+
+def test_views_keep_the_shortest_route_the_shipped_model_proposes():
+    import torch
+
+    from trm_hub.registry import Registry
+    from trm_hub_plugins.maze.data import to_problems, to_split
+    from trm_hub_plugins.maze.views import answer_views, route_length
+
+    task = MazeTask()
+    model, meta = task.load_model(Registry.load().weights_for("maze", "maze"), "cpu")
+    batch = held_out_set(MazeData(test_seed=7, test_per_size=48), (15, 15))
+    inputs = torch.as_tensor(to_split([batch], 15).inputs)
+    problems = to_problems(batch)
+    perm = dihedral_permutations(15)
+    each = []
+    for view in range(8):
+        out = model.infer(inputs[:, perm[view]], halt_threshold=2.0).outputs.numpy()
+        each.append(out[:, np.argsort(perm[view])])
+    one = answer_views(model, inputs, 1, 2.0).outputs.numpy()
+    eight = answer_views(model, inputs, 8, 2.0).outputs.numpy()
+    assert (one == each[0]).all()
+    given = inputs.numpy()
+    for i, problem in enumerate(problems):
+        lengths = [n for n in (route_length(given[i], e[i]) for e in each) if n is not None]
+        assert route_length(given[i], eight[i]) == (min(lengths) if lengths else route_length(given[i], one[i]))
+        if task.verify(problem, task.decode(problem, one[i])):
+            assert task.verify(problem, task.decode(problem, eight[i]))

@@ -157,6 +157,11 @@ class Task:
     def describe(self) -> str:
         return self.description or (self.__doc__ or "").strip().splitlines()[0]
 
+    def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
+        """The model's `Inference` for a batch of encoded problems (a task may answer several
+        views of each problem here)."""
+        return model.infer(inputs, halt_threshold=halt_threshold)
+
     def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
         """Load (once per file version and device) the checkpoint at `path` and check it is this task's."""
         from trm_hub.model import load_checkpoint
@@ -175,7 +180,7 @@ class Task:
     def solve(
         self, problems: Sequence[Problem], device: str = "auto", registry: "Registry | None" = None
     ) -> list[Answer]:
-        """Batched answers: per model, verified weights -> encode -> `infer` -> decode -> verify."""
+        """Batched answers: per model, verified weights -> encode -> `self.infer` -> decode -> verify."""
         from trm_hub.registry import Registry
 
         registry = registry or Registry.load()
@@ -206,7 +211,7 @@ class Task:
                         )
                 inputs = torch.as_tensor(np.stack(encoded), device=target)
                 with threads_for(target, len(chunk)):
-                    result = model.infer(inputs, halt_threshold=threshold)
+                    result = self.infer(model, inputs, meta, threshold)
                 outputs = result.outputs.cpu().numpy()
                 steps = result.steps.cpu().tolist()
                 shared = (time.perf_counter() - began) / len(chunk)

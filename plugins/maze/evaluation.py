@@ -118,10 +118,30 @@ def format_report(rep: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def predict_views(model: Any, inputs: np.ndarray, views: int, threshold: float
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Answers of `answer_views` for a split's inputs in batches: (outputs, steps, seconds)."""
+    import torch
+
+    from trm_hub_plugins.maze.views import answer_views
+
+    device = next(model.parameters()).device
+    outs, steps = [], []
+    start = time.perf_counter()
+    for i in range(0, len(inputs), EVAL_BATCH):
+        result = answer_views(model, torch.as_tensor(inputs[i : i + EVAL_BATCH], device=device),
+                              views, threshold)
+        outs.append(result.outputs.cpu().numpy())
+        steps.append(result.steps.cpu().numpy())
+    seconds = time.perf_counter() - start
+    if not outs:
+        return np.zeros((0, inputs.shape[1]), dtype=np.int64), np.zeros(0, dtype=np.int64), seconds
+    return np.concatenate(outs), np.concatenate(steps), seconds
+
+
 def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
     """Predict the held-out mazes (and other generators' mazes) with adaptive halting; report."""
     from trm_hub.task import halt_threshold
-    from trm_hub.train.evaluate import predict
 
     from trm_hub_plugins.maze.data import held_out_sets, to_problems, to_split
     from trm_hub_plugins.maze.foreign import FOREIGN, foreign_set
@@ -132,8 +152,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     threshold = halt_threshold(cfg, meta)
 
     def run(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        ids = np.zeros(len(inputs), dtype=np.int64) if model.config.puzzle_emb_ndim else None
-        return predict(model, inputs, ids, batch_size=EVAL_BATCH, halt_threshold=threshold)
+        return predict_views(model, inputs, data.views, threshold)
 
     batches = list(held_out_sets(data).values())
     split = to_split(batches, canvas)
@@ -149,6 +168,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
             others[f"{kind} {side}x{side}"] = _summary(task, to_problems(batch), out, st)
     rep["other_generators"] = others
     rep.update({"device": str(next(model.parameters()).device), "batch_size": EVAL_BATCH,
-                "max_steps": int(model.config.halt_max_steps), "halt_threshold": threshold})
+                "max_steps": int(model.config.halt_max_steps), "halt_threshold": threshold,
+                "views": data.views})
     rep["table"] = format_report(rep).splitlines()
     return rep

@@ -59,6 +59,8 @@ class MazeData(Strict):
     foreign_per_size: int = Field(300, ge=0, description="evaluation mazes per other generator")
     random_offset: bool = Field(True, description="place training mazes anywhere in the canvas")
     augment: bool = Field(True, description="random symmetry of the square per training batch")
+    views: int = Field(8, ge=1, le=8, description="symmetric views answered at inference; the "
+                       "shortest S..G route they propose is kept (1 = the maze as given)")
 
     @model_validator(mode="after")
     def _sizes_fit(self) -> "MazeData":

@@ -117,3 +117,24 @@ def explain(walls: np.ndarray, start: Cell, goal: Cell, path: Sequence[Sequence[
     if len(cells) - 1 != best:
         return f"the path takes {len(cells) - 1} steps; the shortest takes {best}"
     return None
+
+
+def walk(marked: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
+    """Follow marked cells from start: step to the goal when it is next door, else to the one
+    unvisited marked neighbour; stop at a dead end or where the marks branch."""
+    height, width = marked.shape
+    path = [start]
+    seen = {start}
+    r, c = start
+    while (r, c) != goal:
+        nxt = [(r + dr, c + dc) for dr, dc in STEPS
+               if 0 <= r + dr < height and 0 <= c + dc < width
+               and marked[r + dr, c + dc] and (r + dr, c + dc) not in seen]
+        if goal in nxt:
+            nxt = [goal]
+        if len(nxt) != 1:
+            break
+        r, c = nxt[0]
+        seen.add((r, c))
+        path.append((r, c))
+    return path

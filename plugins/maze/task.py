@@ -12,7 +12,7 @@ import numpy as np
 from trm_hub.task import Task, TaskData
 from trm_hub_plugins.maze.problem import MazeProblem, MazeSolution
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, canvas_from_meta
-from trm_hub_plugins.maze.search import STEPS, explain, shortest_path
+from trm_hub_plugins.maze.search import explain, shortest_path, walk
 from trm_hub_plugins.maze.tokens import check_fits, encode_grid, path_cells
 
 Cell = tuple[int, int]
@@ -21,27 +21,6 @@ WEIGHTS = Path(__file__).parent / "weights"
 
 def _walls(problem: MazeProblem) -> np.ndarray:
     return np.array(problem.grid, dtype=bool)
-
-
-def walk(marked: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
-    """Follow marked cells from start: step to the goal when it is next door, else to the one
-    unvisited marked neighbour; stop at a dead end or where the marks branch."""
-    height, width = marked.shape
-    path = [start]
-    seen = {start}
-    r, c = start
-    while (r, c) != goal:
-        nxt = [(r + dr, c + dc) for dr, dc in STEPS
-               if 0 <= r + dr < height and 0 <= c + dc < width
-               and marked[r + dr, c + dc] and (r + dr, c + dc) not in seen]
-        if goal in nxt:
-            nxt = [goal]
-        if len(nxt) != 1:
-            break
-        r, c = nxt[0]
-        seen.add((r, c))
-        path.append((r, c))
-    return path
 
 
 class MazeTask(Task):
@@ -54,8 +33,9 @@ class MazeTask(Task):
     Solution = MazeSolution
     recipe = MazeRecipe
 
-    def __init__(self, canvas: int | None = None) -> None:
+    def __init__(self, canvas: int | None = None, views: int | None = None) -> None:
         self._canvas = canvas
+        self._views = views
 
     @property
     def canvas(self) -> int:
@@ -76,6 +56,19 @@ class MazeTask(Task):
         canvas = canvas_from_meta(meta)
         if canvas is not None:
             self._canvas = canvas
+
+    def views(self, meta: dict[str, Any]) -> int:
+        """Views answered per maze: the one given to the task, else the checkpoint's recipe's."""
+        if self._views is not None:
+            return self._views
+        saved = ((meta.get("train") or {}).get("data") or {}).get("views")
+        return int(saved) if saved is not None else MazeData().views
+
+    def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
+        """Answer the maze's symmetric views and keep the shortest route they propose."""
+        from trm_hub_plugins.maze.views import answer_views
+
+        return answer_views(model, inputs, self.views(meta), halt_threshold)
 
     def _registered_canvas(self) -> int | None:
         candidates: list[Path] = []

@@ -14,17 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = ROOT / "plugins" / "maze" / "weights"
 
 
-def main(run: Path, threshold: float | None) -> None:
+def main(run: Path, threshold: float | None, views: int | None) -> None:
     """Ship RUN/maze.* as plugins/maze/weights/maze.* with the eval figures.
 
     With a threshold, the shipped metadata's `train.halt_threshold` (the inference halting
-    threshold that `solve` and `eval` use) is set to it.
+    threshold that `solve` and `eval` use) is set to it; with views, `train.data.views`.
     """
     WEIGHTS.mkdir(exist_ok=True)
     atomic_write(WEIGHTS / "maze.safetensors", lambda tmp: shutil.copy2(run / "maze.safetensors", tmp))
     meta = json.loads((run / "maze.json").read_text())
     if threshold is not None:
         meta["train"]["halt_threshold"] = threshold
+    if views is not None:
+        meta["train"]["data"]["views"] = views
     atomic_write(WEIGHTS / "maze.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1) + "\n"))
     rep = json.loads((ROOT / "training" / "maze" / "eval.json").read_text())
     size = f"{rep['canvas']}x{rep['canvas']}"
@@ -33,6 +35,7 @@ def main(run: Path, threshold: float | None) -> None:
         "solved": round(rep["solved"], 4),
         "exact": round(rep["exact"], 4),
         f"solved_{size}": round(rep["per_size"][size]["solved"], 4),
+        "views": rep.get("views", 1),
         "mean_steps": round(rep["mean_steps"], 3),
         "trm_ms_per_maze": round(rep["trm_ms_per_maze"], 3),
         "bfs_ms_per_maze": round(rep["bfs_ms_per_maze"], 4),
@@ -48,5 +51,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("run", nargs="?", type=Path, default=ROOT / "runs" / "maze" / "maze")
     parser.add_argument("--halt-threshold", type=float, help="inference halting threshold to ship")
+    parser.add_argument("--views", type=int, choices=range(1, 9), help="symmetric views to answer")
     args = parser.parse_args()
-    main(args.run, args.halt_threshold)
+    main(args.run, args.halt_threshold, args.views)

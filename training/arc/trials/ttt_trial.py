@@ -1,4 +1,4 @@
-import sys, json, time
+import sys, json
 import torch
 torch.set_num_threads(1)
 from trm_hub.model import load_checkpoint

@@ -1,0 +1,68 @@
+"""Answering a maze from symmetric views of it: the shortest S..G route the views propose."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from trm_hub.model import Inference
+from trm_hub_plugins.maze.augment import dihedral_permutations
+from trm_hub_plugins.maze.search import walk
+from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
+
+MAX_VIEWS = 8
+CPU_ROWS = 128  # rows per forward pass on CPU: larger batches of this conv model run slower per row
+
+
+def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
+    """Steps of the S..G route that `decode` reads from one predicted canvas, or None when the
+    marks do not make a route over open cells (a gap, a branch, a wall)."""
+    canvas = math.isqrt(inputs.size)
+    board = inputs.reshape(canvas, canvas)
+    marked = (outputs.reshape(canvas, canvas) == PATH) & (board != PAD)
+    starts, goals = np.argwhere(board == START), np.argwhere(board == GOAL)
+    if len(starts) != 1 or len(goals) != 1:
+        return None
+    start, goal = tuple(int(v) for v in starts[0]), tuple(int(v) for v in goals[0])
+    marked[goal] = True
+    path = walk(marked, start, goal)
+    if path[-1] != goal or any(board[cell] == WALL for cell in path):
+        return None
+    return len(path) - 1
+
+
+def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
+                 halt_threshold: float = 0.0) -> Inference:
+    """Answer each maze [B, canvas*canvas] in its first `views` symmetries (rotations, then
+    their transposes) as one batch; keep, per maze, the view whose marks make the shortest S..G
+    route (the maze as given when none makes one, the earlier view on ties).
+
+    Only the model's own proposals are compared: no search of the maze is made. `steps` and
+    `q_halt` are those of the kept view.
+    """
+    if not 1 <= views <= MAX_VIEWS:
+        raise ValueError(f"views must be 1..{MAX_VIEWS} (the symmetries of the square), got {views}")
+    if views == 1:
+        return model.infer(inputs, halt_threshold=halt_threshold)
+    batch, length = inputs.shape
+    canvas = math.isqrt(length)
+    perm = torch.as_tensor(dihedral_permutations(canvas)[:views], device=inputs.device)
+    stacked = inputs[:, perm].transpose(0, 1).reshape(views * batch, length)
+    rows = CPU_ROWS if inputs.device.type == "cpu" else len(stacked)
+    parts = [model.infer(stacked[i : i + rows], halt_threshold=halt_threshold)
+             for i in range(0, len(stacked), rows)]
+    result = Inference(*(torch.cat([getattr(r, f) for r in parts]) for f in ("outputs", "steps", "q_halt")))
+    back = torch.argsort(perm, dim=1)[:, None, :].expand(views, batch, length)
+    outputs = result.outputs.view(views, batch, length).gather(2, back)
+    given, answers = inputs.cpu().numpy(), outputs.cpu().numpy()
+    best = np.zeros(batch, dtype=np.int64)
+    for i in range(batch):
+        lengths = [route_length(given[i], answers[v, i]) for v in range(views)]
+        found = [(n, v) for v, n in enumerate(lengths) if n is not None]
+        best[i] = min(found)[1] if found else 0
+    pick = torch.as_tensor(best, device=inputs.device)
+    rows = torch.arange(batch, device=inputs.device)
+    return Inference(outputs[pick, rows], result.steps.view(views, batch)[pick, rows],
+                     result.q_halt.view(views, batch)[pick, rows])
