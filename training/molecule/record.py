@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from trm_hub.model import load_checkpoint
+from trm_hub.model.checkpoint import atomic_write
 from trm_hub.overrides import resolve_config
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
 from trm_hub_plugins.molecule.evaluation import format_report
@@ -45,8 +46,8 @@ def main(args: list[str]) -> None:
         model_name = meta["model_name"]
         WEIGHTS.mkdir(parents=True, exist_ok=True)
         target = WEIGHTS / f"{model_name}.safetensors"
-        shutil.copy(checkpoint, target)
-        shutil.copy(checkpoint.with_suffix(".json"), target.with_suffix(".json"))
+        for source, dest in ((checkpoint, target), (checkpoint.with_suffix(".json"), target.with_suffix(".json"))):
+            atomic_write(dest, lambda tmp, source=source: shutil.copyfile(source, tmp))
         metrics = {
             "split": f"{report['split']} (seed {report['split_seed']})",
             "test_rmse": round(report["trm"]["rmse"], 4),

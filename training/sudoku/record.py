@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from trm_hub.model.checkpoint import atomic_write
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
 
 WEIGHTS = Path("plugins/sudoku/weights")
@@ -19,7 +20,8 @@ def main(run: str, wall_minutes: float) -> None:
     name = report["model"]
     meta = json.loads((folder / f"{name}.json").read_text())
     for suffix in (".safetensors", ".json"):
-        shutil.copyfile(folder / f"{name}{suffix}", WEIGHTS / f"{name}{suffix}")
+        source = folder / f"{name}{suffix}"
+        atomic_write(WEIGHTS / f"{name}{suffix}", lambda tmp, source=source: shutil.copyfile(source, tmp))
     train = meta["train"]
     m = train["model"]
     metrics = {
