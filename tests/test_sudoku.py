@@ -416,6 +416,18 @@ def test_build_dataset_materialises_fixed_augmentations(cache):
     assert np.array_equal(data.train.inputs[:12], to_tokens(training_set(4, list(BANDS[4]), 12, 0, set()).puzzles))
 
 
+def test_another_test_seed_gives_fixed_validation_puzzles_apart_from_the_test_set():
+    test = held_out_set(9, ["easy"], 8, cache=False)
+    valid = held_out_set(9, ["easy"], 8, cache=False, seed=7)
+    assert np.array_equal(valid.puzzles, held_out_set(9, ["easy"], 8, cache=False, seed=7).puzzles)
+    assert not set(map(bytes, valid.puzzles)) & set(map(bytes, test.puzzles))
+    cfg = SudokuConfig.model_validate(
+        {**CPU_PRESET, "data": {"size": 9, "train_puzzles": 4, "test_puzzles": 8, "test_seed": 7,
+                                "test_bands": ["easy"], "cache": False}}
+    )
+    assert np.array_equal(TASK.build_dataset(cfg).test.inputs, to_tokens(valid.puzzles))
+
+
 def test_report_counts_solved_puzzles_per_band_and_givens():
     test = held_out_set(4, list(BANDS[4]), 10, cache=False)
     predicted = to_tokens(test.solutions)

@@ -13,11 +13,10 @@ from trm_hub.task import Split, TaskData
 from trm_hub_plugins.sudoku.augment import SudokuAugmenter, row_keys
 from trm_hub_plugins.sudoku.cache import load_sequence, save_sequence, sequence_path
 from trm_hub_plugins.sudoku.generator import BANDS, generate_items
-from trm_hub_plugins.sudoku.recipe import STANDARD_TEST_PUZZLES, SudokuConfig
+from trm_hub_plugins.sudoku.recipe import STANDARD_TEST_PUZZLES, TEST_SEED, SudokuConfig
 from trm_hub_plugins.sudoku.schema import SudokuProblem
 from trm_hub_plugins.sudoku.tokens import to_tokens, vocab_size
 
-TEST_SEED = 0
 FIELDS = ("puzzles", "solutions", "guesses")
 CHUNK = 250
 
@@ -131,9 +130,12 @@ def _workers(value: int | None) -> int:
     return value if value is not None else (os.cpu_count() or 1)
 
 
-def held_out_set(n: int, bands: list[str], per_band: int, workers: int = 1, cache: bool = True) -> PuzzleSet:
-    """The fixed held-out puzzles: the first `per_band` of each band's test sequence, bands in turn."""
-    parts = [puzzle_set(n, b, "test", TEST_SEED, per_band, workers=workers, cache=cache) for b in bands]
+def held_out_set(
+    n: int, bands: list[str], per_band: int, workers: int = 1, cache: bool = True, seed: int = TEST_SEED
+) -> PuzzleSet:
+    """The fixed held-out puzzles: the first `per_band` of each band's test sequence, bands in turn
+    (another `seed` than TEST_SEED gives validation puzzles)."""
+    parts = [puzzle_set(n, b, "test", seed, per_band, workers=workers, cache=cache) for b in bands]
     return PuzzleSet.interleave(n, parts)
 
 
@@ -196,7 +198,7 @@ def build_dataset(cfg: SudokuConfig) -> TaskData:
     d = cfg.data
     n = d.size
     workers = _workers(d.workers)
-    test = held_out_set(n, d.bands("test"), d.test_puzzles, workers, d.cache)
+    test = held_out_set(n, d.bands("test"), d.test_puzzles, workers, d.cache, d.test_seed)
     keys = held_out_keys(n, test, workers, d.cache)
     train = training_set(n, d.bands("train"), d.train_puzzles, d.seed, keys, workers, d.cache)
     augmenter = SudokuAugmenter(n, vocab_size(n), keys)

@@ -31,7 +31,7 @@ def evaluate_checkpoint(model: Any, meta: dict[str, Any], cfg: TrainConfig) -> d
     data = getattr(cfg, "data", None)
     if not isinstance(data, SudokuData) or data.size != n:
         data = SudokuData(size=n)
-    test = held_out_set(n, data.bands("test"), data.test_puzzles, 1, data.cache)
+    test = held_out_set(n, data.bands("test"), data.test_puzzles, 1, data.cache, data.test_seed)
     inputs = to_tokens(test.puzzles)
     ids = np.zeros(len(inputs), dtype=np.int64) if model.config.puzzle_emb_ndim else None
     outputs, steps, seconds = predict(

@@ -11,6 +11,7 @@ from trm_hub_plugins.sudoku.generator import BANDS
 from trm_hub_plugins.sudoku.tokens import vocab_size
 
 STANDARD_TEST_PUZZLES = 1000
+TEST_SEED = 0
 
 
 def model_name_for_size(n: int) -> str:
@@ -31,7 +32,8 @@ class SudokuData(Strict):
         STANDARD_TEST_PUZZLES, ge=1, description="held-out puzzles per band (smaller for quick runs)"
     )
     test_bands: list[str] | None = Field(None, description="bands to test on; None = every band of the size")
-    seed: int = Field(0, description="seed of the training puzzles (the test sets have fixed seeds)")
+    test_seed: int = Field(TEST_SEED, description="seed of the held-out sets (another seed gives validation puzzles)")
+    seed: int = Field(0, description="seed of the training puzzles (a stream the held-out sets never use)")
     workers: int | None = Field(1, ge=1, description="processes generating puzzles; None = every CPU")
     cache: bool = Field(True, description="keep generated puzzles under ~/.cache/trm-hub/sudoku")
 
