@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from tiny_tasks import DigitSumTask, SortTask, digit_sum_config, sort_config
+from trm_hub.errors import HubError
 from trm_hub.model import load_checkpoint
 from trm_hub.train import train
 from trm_hub.train.evaluate import evaluate_split
@@ -67,6 +68,19 @@ def test_resume_refuses_a_changed_config(tmp_path):
     train(task, sort_config(out_dir=str(tmp_path), steps=4, eval_samples=8))
     with pytest.raises(ValueError, match="config differs.*lr"):
         Trainer(task, sort_config(out_dir=str(tmp_path), steps=8, lr=1e-4, resume=True))
+
+
+def test_resume_accepts_a_run_saved_before_a_setting_existed(tmp_path):
+    task = SortTask()
+    common = {"out_dir": str(tmp_path), "eval_samples": 8, "checkpoint_every": 4}
+    train(task, sort_config(steps=4, **common))
+    state = tmp_path / "train_state.json"
+    meta = json.loads(state.read_text())
+    del meta["config"]["model"]["rope_theta"]
+    state.write_text(json.dumps(meta))
+    assert Trainer(task, sort_config(steps=8, resume=True, **common)).step == 4
+    with pytest.raises(HubError, match="config differs.*weight_decay"):
+        Trainer(task, sort_config(steps=8, resume=True, weight_decay=0.5, **common))
 
 
 def test_ddp_two_processes_match_one(tmp_path):

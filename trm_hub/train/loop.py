@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from trm_hub.config import TrainConfig
+from trm_hub.errors import HubError
 from trm_hub.model import TRM, resolve_device, save_checkpoint
 from trm_hub.model.checkpoint import atomic_write
 from trm_hub.task import Task, TaskData
@@ -89,7 +91,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.data: TaskData = task.build_dataset(cfg)
         if cfg.keep_best and self.data.valid is None:
-            raise ValueError(f"keep_best needs a validation split, and task '{task.name}' gives none (it would select on test data)")
+            raise HubError(f"keep_best needs a validation split, and task '{task.name}' gives none (it would select on test data)")
         self.model = TRM(cfg.model).to(self.device)
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
         if cfg.compile:
@@ -100,7 +102,7 @@ class Trainer:
         self.step = 0
         b = cfg.batch_size
         if b % self.dist.world:
-            raise ValueError(f"batch_size {b} is not divisible by the {self.dist.world} processes")
+            raise HubError(f"batch_size {b} is not divisible by the {self.dist.world} processes")
         lo = self.dist.rank * (b // self.dist.world)
         self.rows = slice(lo, lo + b // self.dist.world)
         train = self.data.train
@@ -291,13 +293,21 @@ class Trainer:
                 "best": best}
         atomic_write(self.out / "train_state.json", lambda t: Path(t).write_text(json.dumps(meta)))
 
+    def comparable(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A config as resume compares it: read through the current recipe (so settings added
+        since the run was saved take their defaults), without steps, resume and out_dir."""
+        try:
+            config = json.loads(type(self.cfg).model_validate(config).model_dump_json())
+        except ValueError:
+            pass
+        return {k: v for k, v in config.items() if k not in {"steps", "resume", "out_dir"}}
+
     def load_train_state(self) -> None:
         meta = json.loads((self.out / "train_state.json").read_text())
-        saved = {k: v for k, v in meta["config"].items() if k not in {"steps", "resume", "out_dir"}}
-        now = {k: v for k, v in json.loads(self.cfg.model_dump_json()).items() if k in saved}
+        saved, now = self.comparable(meta["config"]), self.comparable(json.loads(self.cfg.model_dump_json()))
         if saved != now:
-            changed = sorted(k for k in saved if saved[k] != now.get(k))
-            raise ValueError(f"cannot resume {self.out}: config differs from the saved run in {', '.join(changed)}")
+            changed = sorted(k for k in saved.keys() | now.keys() if saved.get(k) != now.get(k))
+            raise HubError(f"cannot resume {self.out}: config differs from the saved run in {', '.join(changed)}")
         t = load_file(str(self.out / "train_state.safetensors"))
         self.model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
         if self.ema is not None:
