@@ -17,7 +17,7 @@ from trm_hub_plugins.sudoku.augment import SudokuAugmenter, random_cell_maps, ro
 from trm_hub_plugins.sudoku.data import build_dataset, held_out_set, puzzle_set, training_set
 from trm_hub_plugins.sudoku.generator import BANDS, band_for, generate_items, generate_puzzle
 from trm_hub_plugins.sudoku.geometry import geometry
-from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SIZE_DEFAULTS, SudokuConfig
+from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SIZE_DEFAULTS, SudokuConfig, SudokuData
 from trm_hub_plugins.sudoku.report import format_report, sudoku_report, valid_completions
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import count_solutions, effort, is_solution, solve
@@ -519,3 +519,49 @@ def test_shipped_9x9_model_answers_the_example_and_says_whether_it_is_right():
     assert result["task"] == "sudoku" and 1 <= result["steps"] <= 8
     assert all(g == v for g, v in zip(puzzle.flat, grid) if g)
     assert result["verified"] is is_solution(puzzle.flat, grid, 9)
+
+
+@pytest.mark.parametrize("n", [4, 6, 9])
+def test_view_maps_start_with_the_puzzle_as_given_and_keep_solutions_valid(n):
+    from trm_hub_plugins.sudoku.augment import apply_maps
+    from trm_hub_plugins.sudoku.views import view_maps
+
+    test = held_out_set(n, [list(BANDS[n])[0]], 3, cache=False)
+    cells, digits = view_maps(n, 3, 5)
+    assert cells.shape == (5, 3, n * n) and np.array_equal(cells[0, 0], np.arange(n * n))
+    again = view_maps(n, 3, 5)
+    assert np.array_equal(cells, again[0]) and np.array_equal(digits, again[1])
+    solutions = to_tokens(test.solutions)
+    for v in range(5):
+        moved = apply_maps(solutions, cells[v], digits[v])
+        assert _valid_pairs(apply_maps(to_tokens(test.puzzles), cells[v], digits[v]), moved, n)
+        back = np.take_along_axis(np.argsort(digits[v], axis=1),
+                                  np.take_along_axis(moved, np.argsort(cells[v], axis=1), axis=1), axis=1)
+        assert np.array_equal(back, solutions)
+
+
+def test_views_keep_the_grid_most_views_of_the_shipped_9x9_model_give():
+    import torch
+
+    from trm_hub.registry import SHIPPED_REGISTRY, Registry
+    from trm_hub_plugins.sudoku.augment import apply_maps
+    from trm_hub_plugins.sudoku.views import answer_views, view_maps
+
+    model, meta = TASK.load_model(Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9"), "cpu")
+    inputs = to_tokens(held_out_set(9, ["medium", "hard"], 4, seed=7).puzzles)
+    cells, digits = view_maps(9, len(inputs), 8)
+    each = []
+    for v in range(8):
+        out = model.infer(torch.as_tensor(apply_maps(inputs, cells[v], digits[v])), halt_threshold=2.0).outputs.numpy()
+        each.append(np.take_along_axis(np.argsort(digits[v], axis=1),
+                                       np.take_along_axis(out, np.argsort(cells[v], axis=1), axis=1), axis=1))
+    one = answer_views(model, torch.as_tensor(inputs), 1, 2.0).outputs.numpy()
+    eight = answer_views(model, torch.as_tensor(inputs), 8, 2.0).outputs.numpy()
+    assert np.array_equal(one, each[0])
+    for i in range(len(inputs)):
+        counts = [sum(np.array_equal(a[i], b[i]) for b in each) for a in each]
+        assert any(np.array_equal(eight[i], a[i]) for a in each)
+        assert sum(np.array_equal(eight[i], b[i]) for b in each) == max(counts)
+    assert TASK.views({}) == SudokuData().views == 8
+    assert SudokuTask(views=1).views({"train": {"data": {"views": 4}}}) == 1
+    assert TASK.views({"train": {"data": {"views": 4}}}) == 4

@@ -106,6 +106,7 @@ def format_report(rep: dict[str, Any]) -> str:
         exact = f"{g['exact']:>9.3f}" if "exact" in g else f"{'':>9}"
         return f"{name:<14}{g['n']:>7}{g['solved']:>9.3f}{exact}{g['mean_steps']:>8.2f}"
 
+    views = f", {rep['views']} views" if rep.get("views", 1) > 1 else ""
     lines = [f"maze, canvas {rep['canvas']}x{rep['canvas']}: held-out mazes", head, row("all", rep)]
     lines += [row(k, v) for k, v in rep["per_size"].items()]
     lines += ["", "by shortest-path length (steps)", head]
@@ -114,37 +115,18 @@ def format_report(rep: dict[str, Any]) -> str:
         lines += ["", "mazes from other generators", head]
         lines += [row(k, v) for k, v in rep["other_generators"].items()]
     lines += ["", f"time per maze: BFS {rep['bfs_ms_per_maze']:.3f} ms (one core), "
-                  f"TRM {rep['trm_ms_per_maze']:.3f} ms ({rep['device']}, batch {rep['batch_size']})"]
+                  f"TRM {rep['trm_ms_per_maze']:.3f} ms ({rep['device']}, batch {rep['batch_size']}{views})"]
     return "\n".join(lines)
-
-
-def predict_views(model: Any, inputs: np.ndarray, views: int, threshold: float
-                  ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Answers of `answer_views` for a split's inputs in batches: (outputs, steps, seconds)."""
-    import torch
-
-    from trm_hub_plugins.maze.views import answer_views
-
-    device = next(model.parameters()).device
-    outs, steps = [], []
-    start = time.perf_counter()
-    for i in range(0, len(inputs), EVAL_BATCH):
-        result = answer_views(model, torch.as_tensor(inputs[i : i + EVAL_BATCH], device=device),
-                              views, threshold)
-        outs.append(result.outputs.cpu().numpy())
-        steps.append(result.steps.cpu().numpy())
-    seconds = time.perf_counter() - start
-    if not outs:
-        return np.zeros((0, inputs.shape[1]), dtype=np.int64), np.zeros(0, dtype=np.int64), seconds
-    return np.concatenate(outs), np.concatenate(steps), seconds
 
 
 def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
     """Predict the held-out mazes (and other generators' mazes) with adaptive halting; report."""
     from trm_hub.task import halt_threshold
+    from trm_hub.train.evaluate import predict
 
     from trm_hub_plugins.maze.data import held_out_sets, to_problems, to_split
     from trm_hub_plugins.maze.foreign import FOREIGN, foreign_set
+    from trm_hub_plugins.maze.views import answer_views
 
     canvas = canvas_from_meta(meta) or math.isqrt(int(model.config.seq_len))
     task.configure(meta)
@@ -152,7 +134,8 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     threshold = halt_threshold(cfg, meta)
 
     def run(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        return predict_views(model, inputs, data.views, threshold)
+        return predict(model, inputs, batch_size=EVAL_BATCH,
+                       infer=lambda x: answer_views(model, x, data.views, threshold))
 
     batches = list(held_out_sets(data).values())
     split = to_split(batches, canvas)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 
 from trm_hub.config import TrainConfig
 from trm_hub_plugins.sudoku.data import held_out_set
@@ -27,20 +26,21 @@ def evaluate_checkpoint(model: Any, meta: dict[str, Any], cfg: TrainConfig) -> d
     from trm_hub.task import halt_threshold
     from trm_hub.train.evaluate import predict
 
+    from trm_hub_plugins.sudoku.views import answer_views
+
     n = checkpoint_size(model, meta)
     data = getattr(cfg, "data", None)
     if not isinstance(data, SudokuData) or data.size != n:
         data = SudokuData(size=n)
     test = held_out_set(n, data.bands("test"), data.test_puzzles, 1, data.cache, data.test_seed)
-    inputs = to_tokens(test.puzzles)
-    ids = np.zeros(len(inputs), dtype=np.int64) if model.config.puzzle_emb_ndim else None
-    outputs, steps, seconds = predict(
-        model, inputs, ids, batch_size=EVAL_BATCH, halt_threshold=halt_threshold(cfg, meta)
-    )
+    threshold = halt_threshold(cfg, meta)
+    outputs, steps, seconds = predict(model, to_tokens(test.puzzles), batch_size=EVAL_BATCH,
+                                      infer=lambda x: answer_views(model, x, data.views, threshold))
     device = str(next(model.parameters()).device)
     report = sudoku_report(
         n, test.puzzles, test.solutions, outputs, steps, seconds, device=device, batch_size=EVAL_BATCH
     )
     report["max_steps"] = int(model.config.halt_max_steps)
+    report["views"] = data.views
     report["table"] = format_report(report).splitlines()
     return report

@@ -36,6 +36,8 @@ class SudokuData(Strict):
     seed: int = Field(0, description="seed of the training puzzles (a stream the held-out sets never use)")
     workers: int | None = Field(1, ge=1, description="processes generating puzzles; None = every CPU")
     cache: bool = Field(True, description="keep generated puzzles under ~/.cache/trm-hub/sudoku")
+    views: int = Field(8, ge=1, le=64, description="transformed views answered at inference; the grid "
+                       "most views give is kept (1 = the puzzle as given)")
 
     @model_validator(mode="after")
     def _check_bands(self) -> "SudokuData":

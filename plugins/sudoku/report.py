@@ -124,6 +124,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines += [_row(g, v) for g, v in report["givens"].items()]
     t = report["timing"]
     batch = f", batch {t['trm_batch_size']}" if t.get("trm_batch_size") else ""
+    batch += f", {report['views']} views" if report.get("views", 1) > 1 else ""
     lines += [
         "",
         f"time per puzzle: exact solver {t['solver_ms_per_puzzle']:.3f} ms (one core), "

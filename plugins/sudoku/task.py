@@ -9,7 +9,7 @@ import numpy as np
 
 from trm_hub.config import TrainConfig
 from trm_hub.task import Task, TaskData
-from trm_hub_plugins.sudoku.recipe import SudokuConfig, model_name_for_size
+from trm_hub_plugins.sudoku.recipe import SudokuConfig, SudokuData, model_name_for_size
 from trm_hub_plugins.sudoku.routing import routing_examples
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import is_solution, solution_of
@@ -28,6 +28,22 @@ class SudokuTask(Task):
     Problem: ClassVar[type[SudokuProblem]] = SudokuProblem
     Solution: ClassVar[type[SudokuSolution]] = SudokuSolution
     recipe: ClassVar[type[SudokuConfig]] = SudokuConfig
+
+    def __init__(self, views: int | None = None) -> None:
+        self._views = views
+
+    def views(self, meta: dict[str, Any]) -> int:
+        """Views answered per puzzle: the one given to the task, else the checkpoint's recipe's."""
+        if self._views is not None:
+            return self._views
+        saved = ((meta.get("train") or {}).get("data") or {}).get("views")
+        return int(saved) if saved is not None else SudokuData().views
+
+    def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
+        """Answer transformed views of each puzzle and keep the grid most of them give."""
+        from trm_hub_plugins.sudoku.views import answer_views
+
+        return answer_views(model, inputs, self.views(meta), halt_threshold)
 
     def model_name(self, problem: SudokuProblem) -> str:
         return model_name_for_size(problem.n)
