@@ -1,4 +1,7 @@
-"""Ship a trained Sudoku run: copy its checkpoint into the plugin and record it in registry.yaml."""
+"""Ship a trained Sudoku run: copy its checkpoint into the plugin and record it in registry.yaml.
+
+Usage: python training/sudoku/record.py FOLDER WALL_MINUTES [HALT_THRESHOLD]
+"""
 
 from __future__ import annotations
 
@@ -13,21 +16,30 @@ from trm_hub.registry import SHIPPED_REGISTRY, Registry
 WEIGHTS = Path("plugins/sudoku/weights")
 
 
-def main(run: str, wall_minutes: float) -> None:
-    """Copy `run`/<model>.safetensors and .json into the plugin; record metrics from eval.json."""
+def main(run: str, wall_minutes: float, threshold: float | None = None) -> None:
+    """Copy `run`/<model>.safetensors and .json into the plugin; record metrics from eval.json.
+
+    The shipped metadata says the views eval.json was made with (`train.data.views`) and, when
+    given, the inference halting threshold (`train.halt_threshold`).
+    """
     folder = Path(run)
     report = json.loads((folder / "eval.json").read_text())
     name = report["model"]
     meta = json.loads((folder / f"{name}.json").read_text())
-    for suffix in (".safetensors", ".json"):
-        source = folder / f"{name}{suffix}"
-        atomic_write(WEIGHTS / f"{name}{suffix}", lambda tmp, source=source: shutil.copyfile(source, tmp))
+    meta["train"]["data"]["views"] = report.get("views", 1)
+    if threshold is not None:
+        meta["train"]["halt_threshold"] = threshold
+    source = folder / f"{name}.safetensors"
+    atomic_write(WEIGHTS / f"{name}.safetensors", lambda tmp: shutil.copyfile(source, tmp))
+    atomic_write(WEIGHTS / f"{name}.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1) + "\n"))
     train = meta["train"]
     m = train["model"]
     metrics = {
         "held_out_puzzles": report["count"],
         "exact_accuracy": round(report["exact_accuracy"], 4),
         "cell_accuracy": round(report["cell_accuracy"], 4),
+        "views": report.get("views", 1),
+        "halt_threshold": train.get("halt_threshold", 0.0),
         "mean_steps": round(report["mean_steps"], 3),
         "exact_accuracy_by_band": {b: round(g["exact_accuracy"], 4) for b, g in report["bands"].items()},
         "train_steps": meta["step"],
@@ -44,4 +56,4 @@ def main(run: str, wall_minutes: float) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]))
+    main(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else None)

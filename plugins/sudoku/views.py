@@ -1,0 +1,68 @@
+"""Answering a puzzle from transformed views of it: the answer most views agree on."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import torch
+
+from trm_hub.model import Inference
+from trm_hub_plugins.sudoku.augment import apply_maps, random_cell_maps, random_digit_maps
+from trm_hub_plugins.sudoku.tokens import vocab_size
+
+VIEWS_SEED = 0
+CPU_ROWS = 256
+
+
+def view_maps(n: int, batch: int, views: int, seed: int = VIEWS_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Cell maps [V, B, n*n] and digit maps [V, B, vocab]: view 0 is the puzzle as given, the
+    others random validity-preserving transforms (digits relabelled, lines and boxes moved),
+    the same for every call with the same arguments."""
+    rng = np.random.default_rng(seed)
+    cells = [np.broadcast_to(np.arange(n * n), (batch, n * n))]
+    digits = [np.broadcast_to(np.arange(vocab_size(n)), (batch, vocab_size(n)))]
+    for _ in range(views - 1):
+        cells.append(random_cell_maps(n, batch, rng))
+        digits.append(random_digit_maps(n, batch, vocab_size(n), rng))
+    return np.stack(cells), np.stack(digits)
+
+
+def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
+                 halt_threshold: float = 0.0) -> Inference:
+    """Answer each puzzle [B, n*n] in `views` views as one batch, map every answer back, and keep
+    the whole grid most views give (the more confident halting head on ties).
+
+    The answers are only compared with each other: no checker or solver is consulted. `steps`
+    and `q_halt` are those of the kept view.
+    """
+    if views < 1:
+        raise ValueError(f"views must be at least 1, got {views}")
+    if views == 1:
+        return model.infer(inputs, halt_threshold=halt_threshold)
+    given = inputs.cpu().numpy()
+    batch, length = given.shape
+    n = math.isqrt(length)
+    cells, digits = view_maps(n, batch, views)
+    stacked = np.concatenate([apply_maps(given, cells[v], digits[v]) for v in range(views)])
+    rows = CPU_ROWS if inputs.device.type == "cpu" else len(stacked)
+    parts = [model.infer(torch.as_tensor(stacked[i : i + rows], device=inputs.device), halt_threshold=halt_threshold)
+             for i in range(0, len(stacked), rows)]
+    outputs = torch.cat([p.outputs for p in parts]).cpu().numpy().reshape(views, batch, length)
+    steps = torch.cat([p.steps for p in parts]).view(views, batch)
+    q_halt = torch.cat([p.q_halt for p in parts]).view(views, batch)
+    answers = np.stack([
+        np.take_along_axis(np.argsort(digits[v], axis=1),
+                           np.take_along_axis(outputs[v], np.argsort(cells[v], axis=1), axis=1), axis=1)
+        for v in range(views)
+    ])
+    confidence = q_halt.float().cpu().numpy()
+    best = np.zeros(batch, dtype=np.int64)
+    for i in range(batch):
+        keys = [answers[v, i].tobytes() for v in range(views)]
+        votes = Counter(keys)
+        best[i] = max(range(views), key=lambda v: (votes[keys[v]], confidence[v, i]))
+    pick, index = torch.as_tensor(best), torch.arange(batch)
+    return Inference(torch.as_tensor(answers[best, np.arange(batch)], device=inputs.device),
+                     steps.cpu()[pick, index].to(inputs.device), q_halt.cpu()[pick, index].to(inputs.device))
