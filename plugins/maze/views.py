@@ -13,7 +13,7 @@ from trm_hub_plugins.maze.search import walk
 from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
 
 MAX_VIEWS = 8
-CPU_ROWS = 128  # rows per forward pass on CPU: larger batches of this conv model run slower per row
+CPU_ROWS = 64  # rows per forward pass on CPU: larger batches of this conv model run slower per row
 
 
 def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:

@@ -13,7 +13,7 @@ from trm_hub_plugins.sudoku.augment import apply_maps, random_cell_maps, random_
 from trm_hub_plugins.sudoku.tokens import vocab_size
 
 VIEWS_SEED = 0
-CPU_ROWS = 256
+CPU_ROWS = 64  # rows per forward pass on CPU: larger batches run slower per row here
 
 
 def view_maps(n: int, batch: int, views: int, seed: int = VIEWS_SEED) -> tuple[np.ndarray, np.ndarray]:
