@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
 import torch
+from bench_engine import median_time
 
 
 def median_ms(fn, repeats: int, per: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times) / per
+    """Median milliseconds per problem of `fn` answering `per` problems."""
+    return 1000 * median_time(fn, repeats) / per
 
 
 def maze_problems(batch: int):
