@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 SMALL_CPU_BATCH = 16
 
 
+def trained_data(meta: dict[str, Any]) -> dict[str, Any]:
+    """The data section a checkpoint was trained with (`train.data` of its meta; {} when absent)."""
+    return (meta.get("train") or {}).get("data") or {}
+
+
 def halt_threshold(cfg: Any, meta: dict[str, Any]) -> float:
     """The halting threshold to answer with: the one given in `cfg`, else the checkpoint's own."""
     if cfg is not None and "halt_threshold" in getattr(cfg, "model_fields_set", ()):

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from trm_hub.task import trained_data
 from trm_hub_plugins.arc.canvas import fits
 from trm_hub_plugins.arc.data import ArcRecord, load_set, select_tasks
 from trm_hub_plugins.arc.recipe import ArcData, canvas_from_meta
@@ -62,7 +63,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
 
         torch.set_num_threads(cfg.threads)
     canvas = canvas_from_meta(meta) or task.canvas
-    trained = ArcData.model_validate(((meta.get("train") or {}).get("data")) or {"canvas": canvas})
+    trained = ArcData.model_validate(trained_data(meta) or {"canvas": canvas})
     asked = cfg.data
     limit = asked.eval_limit
     answer = Settings(views=asked.views, ttt_seconds=asked.ttt_seconds, seed=trained.seed, ttt_lr_scale=asked.ttt_lr_scale)

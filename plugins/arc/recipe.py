@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from trm_hub.config import Strict, TrainConfig, set_derived
+from trm_hub.task import trained_data
 from trm_hub_plugins.arc.canvas import VOCAB_SIZE
 from trm_hub_plugins.arc.schema import MAX_SIDE
 
@@ -91,7 +92,7 @@ PAPER_PRESET: dict[str, Any] = {
 
 def canvas_from_meta(meta: dict[str, Any]) -> int | None:
     """The canvas side a checkpoint was trained on (train.data.canvas, else the model's seq_len)."""
-    canvas = ((meta.get("train") or {}).get("data") or {}).get("canvas")
+    canvas = trained_data(meta).get("canvas")
     if canvas is None:
         seq_len = ((meta.get("train") or {}).get("model") or {}).get("seq_len")
         root = int(round(seq_len**0.5)) if seq_len else 0

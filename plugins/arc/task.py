@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from trm_hub.task import Answer, Task, TaskData
+from trm_hub.task import Answer, Task, TaskData, trained_data
 from trm_hub_plugins.arc.canvas import DEFAULT_CANVAS, decode_grid, encode_grid
 from trm_hub_plugins.arc.recipe import ArcData, ArcRecipe, canvas_from_meta
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution
@@ -38,7 +38,7 @@ class ArcTask(Task):
         from trm_hub_plugins.arc.recipe import TTT_ENV, VIEWS_ENV
         from trm_hub_plugins.arc.solver import Settings, env_number
 
-        data = ArcData.model_validate(((meta.get("train") or {}).get("data")) or {})
+        data = ArcData.model_validate(trained_data(meta))
         views = self.views if self.views is not None else env_number(VIEWS_ENV, data.views, int)
         seconds = self.ttt_seconds if self.ttt_seconds is not None else env_number(TTT_ENV, data.ttt_seconds)
         return Settings(views=int(views), ttt_seconds=float(seconds), seed=data.seed, ttt_lr_scale=data.ttt_lr_scale)
@@ -78,7 +78,7 @@ class ArcTask(Task):
         from trm_hub_plugins.arc.data import run_views, view_table
 
         cache: dict[str, Any] = self.__dict__.setdefault("_tables", {})
-        data = ((meta.get("train") or {}).get("data")) or {}
+        data = trained_data(meta)
         key = repr(sorted(data.items()))
         if key not in cache:
             table: dict[str, list[Any]] = {}

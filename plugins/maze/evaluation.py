@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from trm_hub.task import trained_data
 from trm_hub_plugins.maze.problem import MazeProblem
 from trm_hub_plugins.maze.recipe import MazeData, canvas_from_meta
 from trm_hub_plugins.maze.search import shortest_path
@@ -83,9 +84,8 @@ def checkpoint_data(cfg: Any, meta: dict[str, Any], canvas: int) -> MazeData:
     data = getattr(cfg, "data", None)
     if isinstance(data, MazeData) and data.canvas == canvas:
         return data
-    saved = ((meta.get("train") or {}).get("data")) or {}
     try:
-        found = MazeData.model_validate(saved)
+        found = MazeData.model_validate(trained_data(meta))
     except ValueError:
         found = MazeData(canvas=canvas)
     return found if found.canvas == canvas else MazeData(canvas=canvas)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from trm_hub.config import Strict, TrainConfig, set_derived
+from trm_hub.task import trained_data
 from trm_hub_plugins.maze.tokens import VOCAB_SIZE
 
 Size = tuple[int, int]
@@ -31,7 +32,7 @@ def default_test_sizes(canvas: int) -> list[Size]:
 
 def canvas_from_meta(meta: dict[str, Any]) -> int | None:
     """The canvas side a checkpoint was trained on, from its meta (train.data.canvas or grid)."""
-    canvas = ((meta.get("train") or {}).get("data") or {}).get("canvas")
+    canvas = trained_data(meta).get("canvas")
     if canvas is None:
         grid = (meta.get("model") or {}).get("grid")
         canvas = grid[0] if grid else None

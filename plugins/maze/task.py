@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from trm_hub.task import Task, TaskData
+from trm_hub.task import Task, TaskData, trained_data
 from trm_hub_plugins.maze.problem import MazeProblem, MazeSolution
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, canvas_from_meta
 from trm_hub_plugins.maze.search import explain, shortest_path, walk
@@ -59,10 +59,7 @@ class MazeTask(Task):
 
     def views(self, meta: dict[str, Any]) -> int:
         """Views answered per maze: the one given to the task, else the checkpoint's recipe's."""
-        if self._views is not None:
-            return self._views
-        saved = ((meta.get("train") or {}).get("data") or {}).get("views")
-        return int(saved) if saved is not None else MazeData().views
+        return self._views if self._views is not None else int(trained_data(meta).get("views", MazeData().views))
 
     def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
         """Answer the maze's symmetric views and keep the shortest route they propose."""

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import halt_threshold
+from trm_hub.task import halt_threshold, trained_data
 from trm_hub_plugins.molecule.baselines import evaluate_baselines, rmse
 from trm_hub_plugins.molecule.data import split_dataset
 from trm_hub_plugins.molecule.inference import estimate, label_scale
@@ -19,7 +19,7 @@ from trm_hub_plugins.molecule.tokenizer import tokenize
 
 def checkpoint_data(meta: dict[str, Any], cfg: TrainConfig) -> MoleculeData:
     """The data section a checkpoint was trained with (its split must be the one tested)."""
-    saved = (meta.get("train") or {}).get("data")
+    saved = trained_data(meta)
     if saved:
         return MoleculeData.model_validate(saved)
     data = getattr(cfg, "data", None)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from trm_hub.task import trained_data
 from trm_hub_plugins.molecule.tokenizer import Vocabulary, default_vocabulary, tokenize
 
 VIEW_SEED = 0
@@ -37,7 +38,7 @@ def view_tokens(smiles: str, count: int, seq_len: int, vocab: Vocabulary | None 
 
 def label_scale(meta: dict[str, Any]) -> tuple[float, float]:
     """(mean, std) used to standardise a checkpoint's training labels."""
-    data = (meta.get("train") or {}).get("data") or {}
+    data = trained_data(meta)
     mean, std = data.get("label_mean"), data.get("label_std")
     if mean is None or std is None:
         raise ValueError(f"checkpoint '{meta.get('model_name', '?')}' records no label_mean/label_std in its data section")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 import numpy as np
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import Answer, Task, TaskData, halt_threshold
+from trm_hub.task import Answer, Task, TaskData, halt_threshold, trained_data
 from trm_hub_plugins.molecule.properties import PROPERTIES
 from trm_hub_plugins.molecule.recipe import MoleculeConfig, model_name_for
 from trm_hub_plugins.molecule.schema import MoleculeProblem, MoleculeSolution, Prediction
@@ -74,8 +74,7 @@ class MoleculeTask(Task):
         for name, indices in groups.items():
             model, meta = self.load_model(weights[name], target)
             mean, std = label_scale(meta)
-            train = meta.get("train") or {}
-            views = int((train.get("data") or {}).get("views", 1))
+            views = int(trained_data(meta).get("views", 1))
             threshold = halt_threshold(None, meta)
             began = time.perf_counter()
             smiles = [s for i in indices for s in problems[i].smiles]

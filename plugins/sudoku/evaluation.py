@@ -7,6 +7,7 @@ from typing import Any
 
 
 from trm_hub.config import TrainConfig
+from trm_hub.task import trained_data
 from trm_hub_plugins.sudoku.data import held_out_set
 from trm_hub_plugins.sudoku.recipe import SudokuData
 from trm_hub_plugins.sudoku.report import format_report, sudoku_report
@@ -17,7 +18,7 @@ EVAL_BATCH = 256
 
 def checkpoint_size(model: Any, meta: dict[str, Any]) -> int:
     """The grid size a checkpoint was trained for."""
-    size = ((meta.get("train") or {}).get("data") or {}).get("size")
+    size = trained_data(meta).get("size")
     return int(size) if size else math.isqrt(int(model.config.seq_len))
 
 

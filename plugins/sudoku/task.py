@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import Task, TaskData
+from trm_hub.task import Task, TaskData, trained_data
 from trm_hub_plugins.sudoku.recipe import SudokuConfig, SudokuData, model_name_for_size
 from trm_hub_plugins.sudoku.routing import routing_examples
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
@@ -34,10 +34,7 @@ class SudokuTask(Task):
 
     def views(self, meta: dict[str, Any]) -> int:
         """Views answered per puzzle: the one given to the task, else the checkpoint's recipe's."""
-        if self._views is not None:
-            return self._views
-        saved = ((meta.get("train") or {}).get("data") or {}).get("views")
-        return int(saved) if saved is not None else SudokuData().views
+        return self._views if self._views is not None else int(trained_data(meta).get("views", SudokuData().views))
 
     def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
         """Answer transformed views of each puzzle and keep the grid most of them give."""
