@@ -50,10 +50,8 @@ def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
     canvas = math.isqrt(length)
     perm = torch.as_tensor(dihedral_permutations(canvas)[:views], device=inputs.device)
     stacked = inputs[:, perm].transpose(0, 1).reshape(views * batch, length)
-    rows = CPU_ROWS if inputs.device.type == "cpu" else len(stacked)
-    parts = [model.infer(stacked[i : i + rows], halt_threshold=halt_threshold)
-             for i in range(0, len(stacked), rows)]
-    result = Inference(*(torch.cat([getattr(r, f) for r in parts]) for f in ("outputs", "steps", "q_halt")))
+    result = model.infer(stacked, halt_threshold=halt_threshold,
+                         rows=CPU_ROWS if inputs.device.type == "cpu" else None)
     back = torch.argsort(perm, dim=1)[:, None, :].expand(views, batch, length)
     outputs = result.outputs.view(views, batch, length).gather(2, back)
     given, answers = inputs.cpu().numpy(), outputs.cpu().numpy()

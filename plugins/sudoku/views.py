@@ -46,12 +46,10 @@ def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
     n = math.isqrt(length)
     cells, digits = view_maps(n, batch, views)
     stacked = np.concatenate([apply_maps(given, cells[v], digits[v]) for v in range(views)])
-    rows = CPU_ROWS if inputs.device.type == "cpu" else len(stacked)
-    parts = [model.infer(torch.as_tensor(stacked[i : i + rows], device=inputs.device), halt_threshold=halt_threshold)
-             for i in range(0, len(stacked), rows)]
-    outputs = torch.cat([p.outputs for p in parts]).cpu().numpy().reshape(views, batch, length)
-    steps = torch.cat([p.steps for p in parts]).view(views, batch)
-    q_halt = torch.cat([p.q_halt for p in parts]).view(views, batch)
+    result = model.infer(torch.as_tensor(stacked, device=inputs.device), halt_threshold=halt_threshold,
+                         rows=CPU_ROWS if inputs.device.type == "cpu" else None)
+    outputs = result.outputs.cpu().numpy().reshape(views, batch, length)
+    steps, q_halt = result.steps.view(views, batch), result.q_halt.view(views, batch)
     answers = np.stack([
         np.take_along_axis(np.argsort(digits[v], axis=1),
                            np.take_along_axis(outputs[v], np.argsort(cells[v], axis=1), axis=1), axis=1)

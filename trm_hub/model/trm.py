@@ -138,11 +138,19 @@ class TRM(nn.Module):
         halt_threshold: float = 0.0,
         max_steps: int | None = None,
         adaptive: bool = True,
+        rows: int | None = None,
     ) -> Inference:
         """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
 
-        Halted examples leave the batch so the rest run faster.
+        Halted examples leave the batch so the rest run faster. `rows` answers the batch in
+        chunks of at most that many examples (large batches of small models run slower per
+        example on CPU).
         """
+        if rows is not None and inputs.shape[0] > rows:
+            parts = [self.infer(inputs[i : i + rows], None if puzzle_ids is None else puzzle_ids[i : i + rows],
+                                halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive)
+                     for i in range(0, inputs.shape[0], rows)]
+            return Inference(*(torch.cat([getattr(p, f) for p in parts]) for f in ("outputs", "steps", "q_halt")))
         max_steps = max_steps or self.config.halt_max_steps
         b, device = inputs.shape[0], inputs.device
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
