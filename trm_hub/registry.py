@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trm_hub.errors import HubError, format_validation_error
+from trm_hub.files import atomic_write_text
 
 REGISTRY_ENV = "TRM_HUB_REGISTRY"
 SHIPPED_REGISTRY = Path(__file__).resolve().parent.parent / "registry.yaml"
@@ -102,25 +102,10 @@ def read_registry_file(path: Path) -> RegistryFile:
 
 
 def write_registry_file(path: Path, content: RegistryFile) -> None:
-    """Write a registry file atomically (temporary file in the same folder, then os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a registry file atomically."""
     data = content.model_dump(mode="json", exclude_none=True)
     text = HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def resolve_weights(reference: str, base: Path) -> Path:

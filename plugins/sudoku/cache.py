@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from trm_hub.files import atomic_write
 
 CACHE_VERSION = "gen-v1"
 
@@ -39,12 +40,9 @@ def load_sequence(path: Path) -> dict[str, np.ndarray] | None:
 
 def save_sequence(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write arrays atomically (concurrent writers of the same content are harmless)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: _savez(tmp, arrays))
+
+
+def _savez(path: str, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from trm_hub.model.checkpoint import atomic_write
+from trm_hub.files import atomic_write
 from trm_hub.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]

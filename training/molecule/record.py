@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from trm_hub.model import load_checkpoint
-from trm_hub.model.checkpoint import atomic_write
+from trm_hub.files import atomic_write
 from trm_hub.overrides import resolve_config
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
 from trm_hub_plugins.molecule.evaluation import format_report

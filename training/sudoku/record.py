@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from trm_hub.model.checkpoint import atomic_write
+from trm_hub.files import atomic_write
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
 
 WEIGHTS = Path("plugins/sudoku/weights")

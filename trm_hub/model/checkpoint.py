@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +10,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from trm_hub.config import ModelConfig
+from trm_hub.files import atomic_write, atomic_write_text
 from trm_hub.model.trm import TRM, resolve_device
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call write(tmp_path), then move the finished file into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(stem: Path, model: TRM, meta: dict[str, Any]) -> Path:
@@ -35,7 +21,7 @@ def save_checkpoint(stem: Path, model: TRM, meta: dict[str, Any]) -> Path:
     meta = {**meta, "model": model.config.model_dump(mode="json")}
     weights = stem.with_suffix(".safetensors")
     atomic_write(weights, lambda tmp: save_file(tensors, tmp))
-    atomic_write(stem.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1) + "\n"))
+    atomic_write_text(stem.with_suffix(".json"), json.dumps(meta, indent=1) + "\n")
     return weights
 
 

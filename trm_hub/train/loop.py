@@ -19,7 +19,7 @@ from tqdm import tqdm
 from trm_hub.config import TrainConfig
 from trm_hub.errors import HubError
 from trm_hub.model import TRM, resolve_device, save_checkpoint
-from trm_hub.model.checkpoint import atomic_write
+from trm_hub.files import atomic_write
 from trm_hub.task import Task, TaskData
 from trm_hub.train.ema import EMA
 from trm_hub.train.evaluate import evaluate_split
