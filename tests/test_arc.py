@@ -477,6 +477,7 @@ def test_fit_to_task_learns_a_colour_map():
 
     from trm_hub.config import ModelConfig
     from trm_hub.model import TRM
+    from trm_hub_plugins.arc.recipe import ArcRecipe
     from trm_hub_plugins.arc.ttt import fit_to_task
 
     torch.manual_seed(0)
@@ -484,10 +485,9 @@ def test_fit_to_task_learns_a_colour_map():
                             puzzle_emb_ndim=32, ffn_multiple=16, expansion=2.0))
     demos = [{"input": [[1, 2], [3, 1]], "output": [[5, 6], [4, 5]]}, {"input": [[2, 3]], "output": [[6, 4]]}]
     rng = np.random.default_rng(0)
-    short = fit_to_task(model, demos, 4, seconds=0, views=1, train_cfg={"lr": 3e-3, "data": {"translate": False}},
-                        rng=rng, max_steps=2, log=None)
-    long = fit_to_task(model, demos, 4, seconds=0, views=1, train_cfg={"lr": 3e-3, "data": {"translate": False}},
-                       rng=rng, max_steps=150, log=None)
+    cfg = ArcRecipe.model_validate({"lr": 3e-3, "data": {"canvas": 4, "translate": False}, "model": model.config.model_dump()})
+    short = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=rng, max_steps=2, log=None)
+    long = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=rng, max_steps=150, log=None)
     assert long.model.puzzle_emb.num_embeddings == 2 and long.ids == [1]
     assert long.stats["demo_cells"] > short.stats["demo_cells"] and long.stats["demo_cells"] > 0.9
 

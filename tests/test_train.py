@@ -44,9 +44,12 @@ def test_sort_task_trains_to_exact_accuracy_and_halts_early(tmp_path):
     test = task.build_dataset(cfg).test
     adaptive = evaluate_split(model, test)
     fixed = evaluate_split(model, test, adaptive=False)
-    assert adaptive["exact_accuracy"] == 1.0, adaptive
-    assert fixed["exact_accuracy"] == 1.0, fixed
-    assert adaptive["mean_steps"] < fixed["mean_steps"] == 4
+    # Seeds 0-2 under the default, avx2 and avx512 kernels give 0.984-1.0 either way (256 lists):
+    # the floor leaves three lists of room below the lowest, and halting must not cost accuracy.
+    assert adaptive["exact_accuracy"] >= 0.97, adaptive
+    assert fixed["exact_accuracy"] >= 0.97, fixed
+    assert adaptive["exact_accuracy"] >= fixed["exact_accuracy"] - 2 / 256, (adaptive, fixed)
+    assert adaptive["mean_steps"] < 1.5 < fixed["mean_steps"] == 4
 
 
 def test_resume_continues_exactly(tmp_path):
@@ -86,11 +89,11 @@ def test_resume_accepts_a_run_saved_before_a_setting_existed(tmp_path):
 def test_ddp_two_processes_match_one(tmp_path):
     args = ["steps=12", "log_every=1", "threads=1", "eval_samples=16"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
-    subprocess.run([sys.executable, str(HERE / "train_sort.py"), str(tmp_path / "one"), *args],
-                   check=True, env=env, capture_output=True)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-                    str(HERE / "train_sort.py"), str(tmp_path / "two"), *args],
-                   check=True, env=env, capture_output=True)
+    for command in ([str(HERE / "train_sort.py"), str(tmp_path / "one")],
+                    ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                     str(HERE / "train_sort.py"), str(tmp_path / "two")]):
+        run = subprocess.run([sys.executable, *command, *args], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-3000:]
     one, two = losses(tmp_path / "one"), losses(tmp_path / "two")
     assert len(one) == len(two) == 12
     assert np.allclose(one, two, rtol=0, atol=1e-5), (one, two)

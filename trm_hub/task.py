@@ -25,6 +25,18 @@ def trained_data(meta: dict[str, Any]) -> dict[str, Any]:
     return (meta.get("train") or {}).get("data") or {}
 
 
+def trained_recipe(recipe: type[TrainConfig], meta: dict[str, Any]) -> TrainConfig:
+    """The recipe a checkpoint was trained with, validated by the task's recipe class."""
+    from pydantic import ValidationError
+
+    from trm_hub.errors import HubError, format_validation_error
+
+    try:
+        return recipe.model_validate(meta.get("train") or {})
+    except ValidationError as exc:
+        raise HubError(format_validation_error(exc, "the checkpoint's training recipe")) from None
+
+
 def halt_threshold(cfg: Any, meta: dict[str, Any]) -> float:
     """The halting threshold to answer with: the one given in `cfg`, else the checkpoint's own."""
     if cfg is not None and "halt_threshold" in getattr(cfg, "model_fields_set", ()):

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 
 from trm_hub.model import TRM
-from trm_hub.task import halt_threshold, threads_for
+from trm_hub.task import halt_threshold, threads_for, trained_recipe
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
 from trm_hub_plugins.arc.canvas import decode_grid, encode_grid, fits, grid_shape
+from trm_hub_plugins.arc.recipe import ArcRecipe
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution, Grid
 from trm_hub_plugins.arc.vote import vote
 
@@ -115,7 +116,6 @@ def answer(
 ) -> tuple[ArcSolution, float]:
     """Answer one task: trained views if the task was trained on, else test-time training or the blank id."""
     check_fits(problem, canvas)
-    train_cfg = meta.get("train") or {}
     threshold = halt_threshold(None, meta)
     rng = np.random.default_rng(settings.seed)
     ttt: dict[str, float | int] | None = None
@@ -127,7 +127,7 @@ def answer(
 
         demos = [{"input": p.input, "output": p.output} for p in problem.train]
         tuned = fit_to_task(
-            model, demos, canvas, seconds=settings.ttt_seconds, views=settings.views, train_cfg=train_cfg,
+            model, demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=trained_recipe(ArcRecipe, meta),
             rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps,
         )
         net, views, ids, mode, ttt = tuned.model, tuned.views, tuned.ids, "test-time trained", tuned.stats

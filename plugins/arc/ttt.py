@@ -12,9 +12,11 @@ import numpy as np
 import torch
 
 from trm_hub.model import TRM
-from trm_hub.train.losses import q_halt_loss, sequence_correct, token_loss
+from trm_hub.train.losses import supervision_loss, total_loss
+from trm_hub.train.optim import build_optimizer, optimizer_step, set_learning_rate
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations, translate_batch
 from trm_hub_plugins.arc.canvas import encode_grid, encode_label, fits
+from trm_hub_plugins.arc.recipe import ArcRecipe
 
 BATCH = 16
 WARMUP = 10
@@ -73,7 +75,7 @@ def fit_to_task(
     *,
     seconds: float,
     views: int,
-    train_cfg: dict[str, Any],
+    cfg: ArcRecipe,
     rng: np.random.Generator,
     lr_scale: float = 1.0,
     label: str = "task",
@@ -81,9 +83,8 @@ def fit_to_task(
     log: Callable[[str], None] | None = _stderr,
 ) -> Tuned:
     """Train a copy of `model` on the demonstrations (each view with its own new puzzle id) for
-    `seconds` (or `max_steps` optimiser steps), with deep supervision as in training.
-
-    Learning rates: the run's (`train_cfg`, the checkpoint's recipe) times `lr_scale`.
+    `seconds` (or `max_steps` optimiser steps), with deep supervision, the trainer's loss and its
+    optimiser, as the checkpoint's recipe `cfg` sets them; learning rates are scaled by `lr_scale`.
     """
     augs = sample_augmentations(views, rng)
     usable = [p for p in demos if fits([p["input"], p["output"]], canvas)]
@@ -93,16 +94,9 @@ def fit_to_task(
         return Tuned(tuned, augs, {"seconds": 0.0, "steps": 0, "demonstrations": len(usable)})
     inputs, labels, ids = demonstration_tokens(usable, augs, canvas)
     device = next(model.parameters()).device
-    lr = lr_scale * float(train_cfg.get("lr", 1e-3))
-    emb_lr = lr_scale * float(train_cfg.get("puzzle_emb_lr") or train_cfg.get("lr", 1e-3))
-    emb = [p for n, p in tuned.named_parameters() if n.startswith("puzzle_emb.")]
-    rest = [p for n, p in tuned.named_parameters() if not n.startswith("puzzle_emb.")]
-    groups = [{"params": rest, "scale": 1.0, "weight_decay": float(train_cfg.get("weight_decay", 0.1))}]
-    if emb:
-        groups.append({"params": emb, "scale": emb_lr / lr, "weight_decay": float(train_cfg.get("puzzle_emb_weight_decay", 0.1))})
-    opt = torch.optim.AdamW(groups, lr=lr, betas=(float(train_cfg.get("beta1", 0.9)), float(train_cfg.get("beta2", 0.95))))
-    loss_kind = str(train_cfg.get("loss", "softmax"))
-    translate = bool((train_cfg.get("data") or {}).get("translate", True))
+    cfg = cfg.model_copy(update={"model": tuned.config})
+    opt = build_optimizer(tuned, cfg)
+    with_ids = tuned.puzzle_emb is not None
     supervision = int(tuned.config.halt_max_steps)
     batch = min(BATCH, len(inputs))
     tuned.train()
@@ -113,23 +107,18 @@ def fit_to_task(
     while steps < limit and time.perf_counter() < deadline:
         pick = rng.choice(len(inputs), size=batch, replace=False)
         x, y = inputs[pick], labels[pick]
-        if translate:
+        if cfg.data.translate:
             x, y = translate_batch(x, y, rng)
         x_t, y_t = torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
-        p_t = torch.as_tensor(ids[pick], device=device) if emb else None
+        p_t = torch.as_tensor(ids[pick], device=device) if with_ids else None
         state = tuned.initial_state(batch, device)
         for _ in range(supervision):
-            for group in opt.param_groups:
-                group["lr"] = lr * group["scale"] * min(1.0, (steps + 1) / WARMUP)
+            set_learning_rate(opt, lr_scale * cfg.lr * min(1.0, (steps + 1) / WARMUP))
             state, logits, q_halt = tuned.step(state, x_t, p_t)
-            correct, cells = sequence_correct(logits.detach(), y_t)
-            loss = (token_loss(logits, y_t, loss_kind) + 0.5 * q_halt_loss(q_halt, correct)).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(tuned.parameters(), 1.0)
-            opt.step()
+            parts = supervision_loss(cfg, logits, y_t, q_halt)
+            optimizer_step(opt, tuned, total_loss(cfg, parts).mean(), cfg)
             steps += 1
-            recent = (recent + [(float(correct.float().mean()), float(cells.mean()))])[-supervision:]
+            recent = (recent + [(float(parts.correct.float().mean()), float(parts.accuracy.mean()))])[-supervision:]
             now = time.perf_counter()
             if steps >= limit or now >= deadline:
                 break

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
@@ -23,7 +22,8 @@ from trm_hub.files import atomic_write
 from trm_hub.task import Task, TaskData
 from trm_hub.train.ema import EMA
 from trm_hub.train.evaluate import evaluate_split
-from trm_hub.train.losses import q_halt_loss, sequence_correct, token_loss
+from trm_hub.train.losses import supervision_loss, total_loss
+from trm_hub.train.optim import build_optimizer, learning_rate, optimizer_step, set_learning_rate
 from trm_hub.train.stream import ExampleStream
 
 
@@ -56,25 +56,6 @@ class Dist:
     def barrier(self) -> None:
         if self.world > 1:
             dist.barrier()
-
-
-def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """Linear warm-up, then cosine decay to lr * lr_min_ratio."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-    ratio = cfg.lr_min_ratio + (1 - cfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-    return cfg.lr * ratio
-
-
-def build_optimizer(model: TRM, cfg: TrainConfig) -> torch.optim.Optimizer:
-    emb = [p for n, p in model.named_parameters() if n.startswith("puzzle_emb.")]
-    rest = [p for n, p in model.named_parameters() if not n.startswith("puzzle_emb.")]
-    groups = [{"params": rest, "lr_scale": 1.0, "weight_decay": cfg.weight_decay}]
-    if emb:
-        scale = (cfg.puzzle_emb_lr or cfg.lr) / cfg.lr
-        groups.append({"params": emb, "lr_scale": scale, "weight_decay": cfg.puzzle_emb_weight_decay})
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
 
 
 class Trainer:
@@ -144,28 +125,14 @@ class Trainer:
         labels = torch.as_tensor(self.labels[rows], device=dev)
         ids = torch.as_tensor(self.puzzle_ids[rows], device=dev) if cfg.model.puzzle_emb_ndim else None
         lr = learning_rate(cfg, self.step)
-        for group in self.opt.param_groups:
-            group["lr"] = lr * group["lr_scale"]
+        set_learning_rate(self.opt, lr)
         self.net.train()
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
         with autocast:
             self.state, outputs, q_halt = self.net(self.state, inputs, ids)
-        if cfg.model.head == "tokens":
-            main_loss = token_loss(outputs, labels, cfg.loss)
-            correct, token_acc = sequence_correct(outputs.detach(), labels)
-        else:
-            err = outputs - labels.float()
-            main_loss = err.square().mean(-1)
-            correct = (err.detach().abs() <= cfg.value_tolerance).all(-1)
-            token_acc = correct.float()
-        q_loss = q_halt_loss(q_halt, correct)
-        scale = self.dist.world / cfg.batch_size
-        loss = (main_loss.sum() + cfg.q_loss_weight * q_loss.sum()) * scale
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-        self.opt.step()
+        parts = supervision_loss(cfg, outputs, labels, q_halt)
+        main_loss, q_loss, correct, token_acc = parts
+        optimizer_step(self.opt, self.model, total_loss(cfg, parts).sum() * (self.dist.world / cfg.batch_size), cfg)
         if self.ema is not None:
             self.ema.update(self.model)
         self.step += 1

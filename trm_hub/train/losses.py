@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 
@@ -39,3 +41,31 @@ def sequence_correct(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.
 def q_halt_loss(q_halt: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy per example [B] of the halt logit against 'the answer is right'."""
     return F.binary_cross_entropy_with_logits(q_halt, target.to(q_halt.dtype), reduction="none")
+
+
+class SupervisionLoss(NamedTuple):
+    """One supervision step's loss parts, per example [B]."""
+
+    main: torch.Tensor
+    q_halt: torch.Tensor
+    correct: torch.Tensor
+    accuracy: torch.Tensor
+
+
+def supervision_loss(cfg, outputs: torch.Tensor, labels: torch.Tensor, q_halt: torch.Tensor) -> SupervisionLoss:
+    """The recipe's loss for one supervision step: tokens (cross-entropy) or values (squared error),
+    plus the Q head's halting loss against whether the answer is right (`cfg` is a TrainConfig)."""
+    if cfg.model.head == "tokens":
+        main = token_loss(outputs, labels, cfg.loss)
+        correct, accuracy = sequence_correct(outputs.detach(), labels)
+    else:
+        err = outputs - labels.float()
+        main = err.square().mean(-1)
+        correct = (err.detach().abs() <= cfg.value_tolerance).all(-1)
+        accuracy = correct.float()
+    return SupervisionLoss(main, q_halt_loss(q_halt, correct), correct, accuracy)
+
+
+def total_loss(cfg, parts: SupervisionLoss) -> torch.Tensor:
+    """Per example [B]: main loss plus the Q-halt loss weighted as the recipe says."""
+    return parts.main + cfg.q_loss_weight * parts.q_halt
