@@ -29,10 +29,6 @@ class UnknownTaskError(HubError):
     """A task name that no plugin registered."""
 
 
-class NoTaskFits(HubError):
-    """The router found no task that accepts the problem."""
-
-
 @dataclass
 class LineError:
     """A JSONL line that could not be read as a problem."""

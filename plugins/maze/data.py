@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 
 import numpy as np
 
@@ -153,9 +152,3 @@ def build(cfg: MazeRecipe) -> TaskData:
         problems=[p for b in test_batches for p in to_problems(b)],
     )
 
-
-def generation_speed(size: Size, n: int = 1000, seed: int = 0) -> float:
-    """Mazes per second the generator makes at one size with the default settings."""
-    start = time.perf_counter()
-    generate(train_rng(seed), n, *size, **generator_options(MazeData()))
-    return n / (time.perf_counter() - start)
