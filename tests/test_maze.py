@@ -17,7 +17,7 @@ from trm_hub_plugins.maze.data import canonical_keys, held_out_set, train_mazes
 from trm_hub_plugins.maze.evaluation import length_bin, report
 from trm_hub_plugins.maze.generate import generate
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe
-from trm_hub_plugins.maze.search import batch_distances, distances, shortest_path
+from trm_hub_plugins.maze.solver import batch_distances, distances, shortest_path
 from trm_hub_plugins.maze.task import MazeTask
 from trm_hub_plugins.maze.tokens import GOAL, OPEN, PAD, PATH, START, WALL, encode_batch
 

@@ -15,9 +15,9 @@ from trm_hub import hookspecs
 from trm_hub_plugins import sudoku as sudoku_plugin
 from trm_hub_plugins.sudoku.augment import SudokuAugmenter, random_cell_maps, row_keys
 from trm_hub_plugins.sudoku.data import build_dataset, held_out_set, puzzle_set, training_set
-from trm_hub_plugins.sudoku.generator import BANDS, band_for, generate_items, generate_puzzle
+from trm_hub_plugins.sudoku.generate import BANDS, band_for, generate_items, generate_puzzle
 from trm_hub_plugins.sudoku.geometry import geometry
-from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SIZE_DEFAULTS, SudokuConfig, SudokuData
+from trm_hub_plugins.sudoku.recipe import CPU_PRESET, PAPER_PRESET, SIZE_DEFAULTS, SudokuRecipe, SudokuData
 from trm_hub_plugins.sudoku.report import format_report, sudoku_report, valid_completions
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import count_solutions, effort, is_solution, solve
@@ -354,22 +354,22 @@ def test_plugin_registers_the_task():
 
 
 def test_recipe_follows_data_size():
-    nine = SudokuConfig.model_validate(CPU_PRESET)
+    nine = SudokuRecipe.model_validate(CPU_PRESET)
     assert (nine.model.seq_len, nine.model.vocab_size, nine.model_name) == (81, 11, "sudoku-9x9")
-    four = SudokuConfig.model_validate({**CPU_PRESET, "data": {"size": 4}})
+    four = SudokuRecipe.model_validate({**CPU_PRESET, "data": {"size": 4}})
     assert (four.model.seq_len, four.model.vocab_size, four.model_name) == (16, 6, "sudoku-4x4")
     assert four.model.hidden_size == 64 and four.data.train_puzzles == 3000
-    tuned = SudokuConfig.model_validate(
+    tuned = SudokuRecipe.model_validate(
         {**CPU_PRESET, "steps": 7, "model": {**CPU_PRESET["model"], "hidden_size": 32}, "data": {"size": 6}}
     )
     assert (tuned.steps, tuned.model.hidden_size, tuned.model.seq_len) == (7, 32, 36)
-    assert SudokuConfig.model_validate(tuned.model_dump()) == tuned
-    bare = SudokuConfig.model_validate({"data": {"size": 6}})
+    assert SudokuRecipe.model_validate(tuned.model_dump()) == tuned
+    bare = SudokuRecipe.model_validate({"data": {"size": 6}})
     assert (bare.model.seq_len, bare.model.grid, bare.steps) == (36, (6, 6), SIZE_DEFAULTS[6]["steps"])
 
 
 def test_paper_preset_has_the_papers_settings():
-    cfg = SudokuConfig.model_validate(PAPER_PRESET)
+    cfg = SudokuRecipe.model_validate(PAPER_PRESET)
     m = cfg.model
     assert (m.mixer, m.hidden_size, m.T, m.n, m.halt_max_steps) == ("mlp", 512, 3, 6, 16)
     assert (cfg.batch_size, cfg.lr, cfg.weight_decay, cfg.ema, cfg.ema_rate) == (768, 1e-4, 1.0, True, 0.999)
@@ -378,11 +378,11 @@ def test_paper_preset_has_the_papers_settings():
 
 def test_recipe_rejects_unknown_bands():
     with pytest.raises(ValidationError, match="unknown band"):
-        SudokuConfig.model_validate({**CPU_PRESET, "data": {"size": 4, "train_bands": ["extreme"]}})
+        SudokuRecipe.model_validate({**CPU_PRESET, "data": {"size": 4, "train_bands": ["extreme"]}})
 
 
 def test_build_dataset_keeps_test_puzzles_out_of_training(cache):
-    cfg = SudokuConfig.model_validate(
+    cfg = SudokuRecipe.model_validate(
         {**CPU_PRESET, "data": {"size": 4, "train_puzzles": 300, "test_puzzles": 40}}
     )
     data = TASK.build_dataset(cfg)
@@ -405,7 +405,7 @@ def test_build_dataset_keeps_test_puzzles_out_of_training(cache):
 
 
 def test_build_dataset_materialises_fixed_augmentations(cache):
-    cfg = SudokuConfig.model_validate(
+    cfg = SudokuRecipe.model_validate(
         {**CPU_PRESET, "data": {"size": 4, "train_puzzles": 12, "test_puzzles": 5,
                                 "augmentations": 3, "augment": False, "test_bands": ["hard"]}}
     )
@@ -421,7 +421,7 @@ def test_another_test_seed_gives_fixed_validation_puzzles_apart_from_the_test_se
     valid = held_out_set(9, ["easy"], 8, cache=False, seed=7)
     assert np.array_equal(valid.puzzles, held_out_set(9, ["easy"], 8, cache=False, seed=7).puzzles)
     assert not set(map(bytes, valid.puzzles)) & set(map(bytes, test.puzzles))
-    cfg = SudokuConfig.model_validate(
+    cfg = SudokuRecipe.model_validate(
         {**CPU_PRESET, "data": {"size": 9, "train_puzzles": 4, "test_puzzles": 8, "test_seed": 7,
                                 "test_bands": ["easy"], "cache": False}}
     )
@@ -447,7 +447,7 @@ def test_evaluate_reports_an_untrained_checkpoint(cache):
 
     from trm_hub.model import TRM
 
-    cfg = SudokuConfig.model_validate(
+    cfg = SudokuRecipe.model_validate(
         {**CPU_PRESET, "model": {**CPU_PRESET["model"], "hidden_size": 16, "halt_max_steps": 2},
          "data": {"size": 4, "test_puzzles": 4}}
     )

@@ -12,7 +12,7 @@ from trm_hub_plugins.arc.canvas import fits
 from trm_hub_plugins.arc.data import ArcRecord, load_set, select_tasks
 from trm_hub_plugins.arc.recipe import ArcData, canvas_from_meta
 from trm_hub_plugins.arc.schema import ArcSolution, Grid
-from trm_hub_plugins.arc.solver import Settings, solve_all
+from trm_hub_plugins.arc.inference import Settings, solve_all
 
 EVAL_SETS = ("arc1/eval", "arc2/eval")
 

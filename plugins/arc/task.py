@@ -36,7 +36,7 @@ class ArcTask(Task):
     def settings(self, meta: dict[str, Any]) -> Any:
         """Views and test-time training budget: constructor values, else the environment, else the recipe's."""
         from trm_hub_plugins.arc.recipe import TTT_ENV, VIEWS_ENV
-        from trm_hub_plugins.arc.solver import Settings, env_number
+        from trm_hub_plugins.arc.inference import Settings, env_number
 
         data = ArcData.model_validate(trained_data(meta))
         views = self.views if self.views is not None else env_number(VIEWS_ENV, data.views, int)
@@ -110,7 +110,7 @@ class ArcTask(Task):
 
     def answer_with(self, model: Any, meta: dict[str, Any], problems: Sequence[ArcProblem], canvas: int) -> list[Answer]:
         """Answers of a loaded model (see `solve`)."""
-        from trm_hub_plugins.arc.solver import solve_all
+        from trm_hub_plugins.arc.inference import solve_all
 
         settings = self.settings(meta)
         table = self.view_table(model, meta)

@@ -9,7 +9,7 @@ import numpy as np
 from trm_hub.task import Split, TaskData
 from trm_hub_plugins.maze.augment import dihedral
 from trm_hub_plugins.maze.generate import MazeBatch, generate
-from trm_hub_plugins.maze.problem import MazeProblem
+from trm_hub_plugins.maze.schema import MazeProblem
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, Size
 from trm_hub_plugins.maze.tokens import encode_batch
 

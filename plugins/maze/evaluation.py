@@ -10,9 +10,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from trm_hub.task import trained_data
-from trm_hub_plugins.maze.problem import MazeProblem
+from trm_hub_plugins.maze.schema import MazeProblem
 from trm_hub_plugins.maze.recipe import MazeData, canvas_from_meta
-from trm_hub_plugins.maze.search import shortest_path
+from trm_hub_plugins.maze.solver import shortest_path
 
 LENGTH_EDGES = (1, 10, 20, 40, 80, 160, 320, 640)
 EVAL_BATCH = 256

@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 
 from trm_hub_plugins.maze.generate import MazeBatch, measure
-from trm_hub_plugins.maze.search import distances
+from trm_hub_plugins.maze.solver import distances
 
 
 def _rooms(height: int, width: int) -> tuple[int, int, np.ndarray]:

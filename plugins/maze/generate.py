@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trm_hub_plugins.maze.search import batch_distances, open_neighbours
+from trm_hub_plugins.maze.solver import batch_distances, open_neighbours
 
 MIN_SIZE = 3
 

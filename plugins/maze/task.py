@@ -10,9 +10,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from trm_hub.task import Task, TaskData, trained_data
-from trm_hub_plugins.maze.problem import MazeProblem, MazeSolution
+from trm_hub_plugins.maze.schema import MazeProblem, MazeSolution
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, canvas_from_meta
-from trm_hub_plugins.maze.search import explain, shortest_path, walk
+from trm_hub_plugins.maze.solver import explain, shortest_path, walk
 from trm_hub_plugins.maze.tokens import check_fits, encode_grid, path_cells
 
 Cell = tuple[int, int]

@@ -9,7 +9,7 @@ import torch
 
 from trm_hub.model import Inference
 from trm_hub_plugins.maze.augment import dihedral_permutations
-from trm_hub_plugins.maze.search import walk
+from trm_hub_plugins.maze.solver import walk
 from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
 
 MAX_VIEWS = 8

@@ -110,7 +110,7 @@ GPU_PRESET: dict[str, Any] = {
 }
 
 
-class MoleculeConfig(TrainConfig):
+class MoleculeRecipe(TrainConfig):
     """A molecule training run: a regression TRM on atom-level SMILES tokens for `data.property`.
 
     Labels are standardised with the training part's mean and standard deviation (stored in

@@ -10,7 +10,7 @@ import numpy as np
 from trm_hub.config import TrainConfig
 from trm_hub.task import Answer, Task, TaskData, halt_threshold, trained_data
 from trm_hub_plugins.molecule.properties import PROPERTIES
-from trm_hub_plugins.molecule.recipe import MoleculeConfig, model_name_for
+from trm_hub_plugins.molecule.recipe import MoleculeRecipe, model_name_for
 from trm_hub_plugins.molecule.schema import MoleculeProblem, MoleculeSolution, Prediction
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class MoleculeTask(Task):
     )
     Problem = MoleculeProblem
     Solution = MoleculeSolution
-    recipe: ClassVar[type[MoleculeConfig]] = MoleculeConfig
+    recipe: ClassVar[type[MoleculeRecipe]] = MoleculeRecipe
 
     def model_name(self, problem: MoleculeProblem) -> str:
         return model_name_for(problem.property)
@@ -46,8 +46,8 @@ class MoleculeTask(Task):
         """Standardised labels and randomised-SMILES augmentation for cfg.data.property."""
         from trm_hub_plugins.molecule.training_data import build_task_data
 
-        if not isinstance(cfg, MoleculeConfig):
-            raise ValueError(f"the molecule task trains with a MoleculeConfig, got {type(cfg).__name__}")
+        if not isinstance(cfg, MoleculeRecipe):
+            raise ValueError(f"the molecule task trains with a MoleculeRecipe, got {type(cfg).__name__}")
         return build_task_data(cfg)
 
     def evaluate(self, model: Any, meta: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from trm_hub.task import Split, TaskData
 from trm_hub_plugins.molecule.data import split_dataset
-from trm_hub_plugins.molecule.recipe import MoleculeConfig
+from trm_hub_plugins.molecule.recipe import MoleculeRecipe
 from trm_hub_plugins.molecule.tokenizer import Vocabulary, default_vocabulary, tokenize
 
 
@@ -56,7 +56,7 @@ def standardise(values: np.ndarray, mean: float, std: float) -> np.ndarray:
     return ((np.asarray(values, dtype=np.float64) - mean) / std).astype(np.float32).reshape(-1, 1)
 
 
-def build_task_data(cfg: MoleculeConfig) -> TaskData:
+def build_task_data(cfg: MoleculeRecipe) -> TaskData:
     """Train rows (with augmentation), the validation part for the trainer's in-training check
     (and `keep_best`), and the test part, all standardised by the training labels.
 

@@ -12,8 +12,8 @@ import numpy as np
 from trm_hub.task import Split, TaskData
 from trm_hub_plugins.sudoku.augment import SudokuAugmenter, row_keys
 from trm_hub_plugins.sudoku.cache import load_sequence, save_sequence, sequence_path
-from trm_hub_plugins.sudoku.generator import BANDS, generate_items
-from trm_hub_plugins.sudoku.recipe import STANDARD_TEST_PUZZLES, TEST_SEED, SudokuConfig
+from trm_hub_plugins.sudoku.generate import BANDS, generate_items
+from trm_hub_plugins.sudoku.recipe import STANDARD_TEST_PUZZLES, TEST_SEED, SudokuRecipe
 from trm_hub_plugins.sudoku.schema import SudokuProblem
 from trm_hub_plugins.sudoku.tokens import to_tokens, vocab_size
 
@@ -193,7 +193,7 @@ def materialise(split: Split, augmenter: SudokuAugmenter, copies: int, seed: int
     return Split(inputs=inputs, labels=labels, puzzle_ids=np.zeros(len(inputs), dtype=np.int64))
 
 
-def build_dataset(cfg: SudokuConfig) -> TaskData:
+def build_dataset(cfg: SudokuRecipe) -> TaskData:
     """Train and held-out test splits for the size in cfg.data, with the batch augmenter."""
     d = cfg.data
     n = d.size

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from trm_hub.config import Strict, TrainConfig
-from trm_hub_plugins.sudoku.generator import BANDS
+from trm_hub_plugins.sudoku.generate import BANDS
 from trm_hub_plugins.sudoku.tokens import vocab_size
 
 STANDARD_TEST_PUZZLES = 1000
@@ -158,7 +158,7 @@ PAPER_PRESET: dict[str, Any] = {
 }
 
 
-class SudokuConfig(TrainConfig):
+class SudokuRecipe(TrainConfig):
     """A Sudoku training run; `data.size` picks the model (sudoku-4x4, -6x6 or -9x9).
 
     The model's seq_len, vocab_size and grid always follow data.size. Settings left unset by

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from trm_hub_plugins.sudoku.generator import BANDS, band_for
+from trm_hub_plugins.sudoku.generate import BANDS, band_for
 from trm_hub_plugins.sudoku.geometry import geometry
 from trm_hub_plugins.sudoku.recipe import model_name_for_size
 from trm_hub_plugins.sudoku.solver import solve

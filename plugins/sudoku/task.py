@@ -9,7 +9,7 @@ import numpy as np
 
 from trm_hub.config import TrainConfig
 from trm_hub.task import Task, TaskData, trained_data
-from trm_hub_plugins.sudoku.recipe import SudokuConfig, SudokuData, model_name_for_size
+from trm_hub_plugins.sudoku.recipe import SudokuRecipe, SudokuData, model_name_for_size
 from trm_hub_plugins.sudoku.routing import routing_examples
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import is_solution, solution_of
@@ -27,7 +27,7 @@ class SudokuTask(Task):
     version: ClassVar[str] = "0.1.0"
     Problem: ClassVar[type[SudokuProblem]] = SudokuProblem
     Solution: ClassVar[type[SudokuSolution]] = SudokuSolution
-    recipe: ClassVar[type[SudokuConfig]] = SudokuConfig
+    recipe: ClassVar[type[SudokuRecipe]] = SudokuRecipe
 
     def __init__(self, views: int | None = None) -> None:
         self._views = views
@@ -45,7 +45,7 @@ class SudokuTask(Task):
     def model_name(self, problem: SudokuProblem) -> str:
         return model_name_for_size(problem.n)
 
-    def checkpoint_name(self, cfg: SudokuConfig) -> str:
+    def checkpoint_name(self, cfg: SudokuRecipe) -> str:
         """The model a training recipe produces (follows cfg.data.size)."""
         return cfg.model_name
 
@@ -80,8 +80,8 @@ class SudokuTask(Task):
     def build_dataset(self, cfg: TrainConfig) -> TaskData:
         from trm_hub_plugins.sudoku.data import build_dataset
 
-        if not isinstance(cfg, SudokuConfig):
-            cfg = SudokuConfig.model_validate(cfg.model_dump())
+        if not isinstance(cfg, SudokuRecipe):
+            cfg = SudokuRecipe.model_validate(cfg.model_dump())
         return build_dataset(cfg)
 
     def evaluate(self, model: Any, meta: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:

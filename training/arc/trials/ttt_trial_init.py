@@ -6,7 +6,7 @@ from trm_hub_plugins.arc.task import ArcTask
 from trm_hub_plugins.arc.recipe import ArcData
 from trm_hub_plugins.arc.data import select_tasks
 from trm_hub_plugins.arc.evaluation import run_records
-from trm_hub_plugins.arc.solver import Settings
+from trm_hub_plugins.arc.inference import Settings
 import trm_hub_plugins.arc.ttt as T
 path, n, secs, scale, init = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 if init == "mean":
