@@ -125,3 +125,17 @@ def test_a_recorded_model_replaces_the_shipped_one_until_it_is_forgotten(tmp_pat
     assert "the shipped model 'sudoku-4x4' is used again" in removed.stdout
     assert Registry.load().weights_for("sudoku", "sudoku-4x4") == shipped
     assert "sudoku-4x4 (shipped, present)" in invoke("tasks").stdout
+
+
+def test_a_registry_that_cannot_be_read_fails_the_recording_but_names_the_checkpoint(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("tasks: [1, 2")
+    result = invoke("train", "plugin=toy_reverse", "eval_every=0", "checkpoint_every=0", "eval_samples=8",
+                    f"out_dir={tmp_path / 'run'}", "--registry", str(broken))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    line = result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    weights = tmp_path / "run" / "toy_reverse.safetensors"
+    assert f"trained {weights}, but did not record it" in line and "not valid YAML" in line
+    assert weights.is_file() and broken.read_text() == "tasks: [1, 2"

@@ -226,8 +226,13 @@ def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry
         if curves.is_file():
             summary["curves"] = str(curves)
         if record:
-            registry = _registry(registry_path)
-            registry.record(task.name, model_name, weights, metrics=meta.get("metrics") or {})
+            from trm_hub.registry import RegistryError
+
+            try:
+                registry = _registry(registry_path)
+                registry.record(task.name, model_name, weights, metrics=meta.get("metrics") or {})
+            except RegistryError as exc:
+                raise CliError(f"trained {weights}, but did not record it: {exc}") from None
             summary["recorded_in"] = str(registry.write_path)
         _print_json(summary)
 
