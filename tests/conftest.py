@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PLUGINS = Path(__file__).resolve().parent / "fixtures_plugins"
 HUB_ENV = ("TRM_HUB_LOAD_PLUGINS", "TRM_HUB_STRICT_PLUGINS", "TRM_HUB_REGISTRY", "TRM_HUB_DEBUG")
 
-os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="trm-hub-test-data-")
+USER_DATA = tempfile.TemporaryDirectory(prefix="trm-hub-test-data-")
+os.environ["XDG_DATA_HOME"] = USER_DATA.name
 
 if str(FIXTURE_PLUGINS) not in sys.path:
     sys.path.insert(0, str(FIXTURE_PLUGINS))
