@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -16,15 +17,20 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PLUGINS = Path(__file__).resolve().parent / "fixtures_plugins"
 HUB_ENV = ("TRM_HUB_LOAD_PLUGINS", "TRM_HUB_STRICT_PLUGINS", "TRM_HUB_REGISTRY", "TRM_HUB_DEBUG")
 
+USER_DATA = tempfile.TemporaryDirectory(prefix="trm-hub-test-data-")
+os.environ["XDG_DATA_HOME"] = USER_DATA.name
+
 if str(FIXTURE_PLUGINS) not in sys.path:
     sys.path.insert(0, str(FIXTURE_PLUGINS))
 
 
 @pytest.fixture(autouse=True)
-def clean_hub_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test starts with no trm-hub environment variables and a fresh plugin manager."""
+def clean_hub_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test starts with no trm-hub environment variables, a fresh plugin manager and an empty
+    user data folder of its own (so the user registry is never the real one, here or in a subprocess)."""
     for name in HUB_ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("user-data")))
     reset_plugin_manager()
     yield
     reset_plugin_manager()
@@ -62,10 +68,12 @@ def run_cli(
     stdin: str | None = None,
     code: str | None = None,
     timeout: float = 120,
+    drop: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m trm_hub ARGS` (or `python -c CODE`) with `site` and the fixture plugins importable."""
+    """Run `python -m trm_hub ARGS` (or `python -c CODE`) with `site` and the fixture plugins importable
+    (`drop` names environment variables to leave out)."""
     paths = [str(FIXTURE_PLUGINS)] + ([str(site)] if site else [])
-    full_env = {key: value for key, value in os.environ.items() if key not in HUB_ENV}
+    full_env = {key: value for key, value in os.environ.items() if key not in HUB_ENV and key not in drop}
     full_env["PYTHONPATH"] = os.pathsep.join(paths + [full_env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     full_env.update(env or {})
     command = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "trm_hub", *args]

@@ -140,11 +140,12 @@ def test_commands_in_the_docs_exist(doc: Path) -> None:
         _check_command(line)
     if doc == TUTORIAL:
         assert any(line.startswith("trm-hub new-plugin") for line in lines)
-        assert any("--record" in line for line in lines)
+        assert any(line.startswith("trm-hub train plugin=digitsort") for line in lines)
+        assert any(line.startswith("trm-hub forget digitsort") for line in lines)
 
 
 def test_commands_in_the_scaffolded_readme_exist() -> None:
     lines = _command_lines(render(plugin_names("digitsort"))["README.md"])
-    assert "trm-hub train plugin=digitsort --record" in lines
+    assert "trm-hub train plugin=digitsort" in lines and "trm-hub eval plugin=digitsort" in lines
     for line in lines:
         _check_command(line)

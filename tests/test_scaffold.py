@@ -168,24 +168,34 @@ def test_the_scaffolded_plugins_own_tests_pass(installed: dict[str, Path]) -> No
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
-def test_train_record_route_end_to_end(installed: dict[str, Path]) -> None:
+def test_train_then_eval_and_route_use_the_new_model_in_a_fresh_home(installed: dict[str, Path]) -> None:
+    """What a new user does: scaffold, install, train (tiny), eval, route; then forget the model."""
     root, site = installed["root"], installed["site"]
-    env = hub_env(root)
-    trained = run_cli(
-        "train", "plugin=e2esort", "steps=30", "eval_every=0", "checkpoint_every=0", "eval_samples=64",
-        "data.train_size=2000", "data.test_size=64", "threads=1", f"out_dir={root / 'runs'}", "--record",
-        site=site, env=env, timeout=300,
-    )
+    home = root / "home"
+    home.mkdir()
+    env = {"TRM_HUB_CACHE": str(root / "cache"), "HOME": str(home)}
+    drop = ("XDG_DATA_HOME",)
+    tiny = ["eval_every=0", "checkpoint_every=0", "eval_samples=64", "data.train_size=2000", "data.test_size=64",
+            "threads=1"]
+    trained = run_cli("train", "plugin=e2esort", "steps=30", *tiny, f"out_dir={root / 'runs'}",
+                      site=site, env=env, drop=drop, timeout=300)
     assert trained.returncode == 0, trained.stderr[-2000:]
     summary = json.loads(trained.stdout)
     weights = Path(summary["checkpoint"])
-    assert summary["model_name"] == "e2esort" and summary["recorded_in"] == env["TRM_HUB_REGISTRY"]
-    entry = read_registry_file(Path(env["TRM_HUB_REGISTRY"])).tasks["e2esort"].models["e2esort"]
+    user_registry = home / ".local" / "share" / "trm-hub" / "registry.yaml"
+    assert summary["model_name"] == "e2esort" and summary["recorded_in"] == str(user_registry)
+    entry = read_registry_file(user_registry).tasks["e2esort"].models["e2esort"]
     assert entry.sha256 == sha256_of(weights)
+    assert Path(summary["curves"]).read_bytes()[:4] == b"\x89PNG"
+
+    report = run_cli("eval", "plugin=e2esort", *tiny, site=site, env=env, drop=drop, timeout=300)
+    assert report.returncode == 0, report.stderr[-2000:]
+    evaluated = json.loads(report.stdout)
+    assert Path(evaluated["checkpoint"]) == weights and evaluated["test"]["examples"] == 64
 
     problem = root / "problem.json"
     problem.write_text('{"digits": [3, 1, 2]}')
-    routed = run_cli("route", str(problem), site=site, env=env, timeout=300)
+    routed = run_cli("route", str(problem), site=site, env=env, drop=drop, timeout=300)
     assert routed.returncode == 0, routed.stderr
     answer = json.loads(routed.stdout)
     assert answer["task"] == "e2esort" and answer["confidence"] > 0.5
@@ -193,10 +203,23 @@ def test_train_record_route_end_to_end(installed: dict[str, Path]) -> None:
     refit = [line for line in routed.stderr.splitlines() if "refit the router" in line]
     assert len(refit) == 1 and "added e2esort" in refit[0]
 
+    listed = run_cli("tasks", "--json", site=site, env=env, drop=drop)
+    (model,) = {row["name"]: row for row in json.loads(listed.stdout)}["e2esort"]["weights"]
+    assert (model["source"], model["registry"], model["path"]) == ("user", str(user_registry), str(weights))
+
+    forgotten = run_cli("forget", "e2esort", site=site, env=env, drop=drop)
+    assert forgotten.returncode == 0, forgotten.stderr
+    line = one_line_error(run_cli("route", str(problem), site=site, env=env, drop=drop, timeout=300))
+    assert f"your registry {user_registry}" in line and "/site-packages/" not in line
+    suggested = line.split("`")[1]
+    assert suggested == "trm-hub train plugin=e2esort"
+    works = run_cli(*suggested.split()[1:], "--print-config", site=site, env=env, drop=drop)
+    assert works.returncode == 0 and json.loads(works.stdout)["task"] == "e2esort"
+
     many = root / "many.jsonl"
     lines = [json.loads((CASES / f"{case}.json").read_text()) for case in BUILTIN_CASES]
     many.write_text("\n".join(json.dumps(p) for p in [*lines, {"digits": "9 4 7 0"}]) + "\n")
-    dry = run_cli("route", "--dry-run", str(many), site=site, env=env, timeout=300)
+    dry = run_cli("route", "--dry-run", str(many), site=site, env=env, drop=drop, timeout=300)
     assert dry.returncode == 0, dry.stderr
     routed_to = [json.loads(line)["task"] for line in dry.stdout.splitlines()]
     assert routed_to == [case.split("--")[0] for case in BUILTIN_CASES] + ["e2esort"]
@@ -207,7 +230,7 @@ def test_train_record_route_end_to_end(installed: dict[str, Path]) -> None:
 def test_the_cpu_preset_trains_a_model_that_sorts(installed: dict[str, Path]) -> None:
     root, site = installed["root"], installed["site"]
     env = {**hub_env(root), "TRM_HUB_REGISTRY": str(root / "full-registry.yaml")}
-    trained = run_cli("train", "plugin=e2esort", f"out_dir={root / 'full'}", "--record", site=site, env=env, timeout=1800)
+    trained = run_cli("train", "plugin=e2esort", f"out_dir={root / 'full'}", site=site, env=env, timeout=1800)
     assert trained.returncode == 0, trained.stderr[-2000:]
     report = run_cli("eval", "plugin=e2esort", site=site, env=env, timeout=600)
     assert report.returncode == 0, report.stderr[-2000:]

@@ -84,7 +84,8 @@ registry_option = click.option(
     "registry_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="User registry overriding entries of the shipped one (default: $TRM_HUB_REGISTRY).",
+    help="Your registry, whose entries win over the shipped ones "
+    "(default: $TRM_HUB_REGISTRY, else registry.yaml in your user data folder).",
 )
 device_option = click.option(
     "--device", default="auto", show_default=True, callback=_device, help="auto, cpu, cuda or cuda:N."
@@ -195,13 +196,16 @@ def _print_json(data: Any) -> None:
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("overrides", nargs=-1, metavar="plugin=NAME [preset=P] [KEY=VALUE]...")
 @click.option("--print-config", is_flag=True, help="Print the resolved config and stop.")
-@click.option("--record", is_flag=True, help="Record the new checkpoint (sha256, metrics) in the registry.")
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Record the new checkpoint (sha256, metrics) in your registry, so that eval, route and solve use it.")
 @registry_option
 def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry_path: str | None) -> None:
     """Train a task's model with its recipe: presets, then key=value overrides (nested a.b=v).
 
     Values are JSON when they parse (numbers, true, [9, 9]), else text. Special keys:
-    plugin= (task or plugin name), preset=, model_name=. Run under torchrun for DDP.
+    plugin= (task or plugin name), preset=, model_name=. The checkpoint is recorded in your
+    registry (--no-record skips that) and its curves drawn to curves.png beside it.
+    Run under torchrun for DDP.
     """
     with user_errors():
         task, cfg, special = _config(overrides, "train")
@@ -218,9 +222,17 @@ def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry
         if os.environ.get("RANK", "0") != "0":
             return
         summary: dict[str, Any] = {"task": task.name, "model_name": model_name, "checkpoint": str(weights)}
+        curves = weights.parent / "curves.png"
+        if curves.is_file():
+            summary["curves"] = str(curves)
         if record:
-            registry = _registry(registry_path)
-            registry.record(task.name, model_name, weights, metrics=meta.get("metrics") or {})
+            from trm_hub.registry import RegistryError
+
+            try:
+                registry = _registry(registry_path)
+                registry.record(task.name, model_name, weights, metrics=meta.get("metrics") or {})
+            except RegistryError as exc:
+                raise CliError(f"trained {weights}, but did not record it: {exc}") from None
             summary["recorded_in"] = str(registry.write_path)
         _print_json(summary)
 
@@ -312,13 +324,20 @@ def plugins(as_json: bool) -> None:
     click.echo(_table(table, ["PLUGIN", "PACKAGE", "VERSION", "HOOKS"]))
 
 
+def _weights_cell(model: dict[str, Any]) -> str:
+    """One model in the tasks table: name, which registry names it, whether its file is there."""
+    where = "user, replaces shipped" if model["replaces_shipped"] else model["source"]
+    return f"{model['name']} ({where}, {'present' if model['present'] else 'missing'})"
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @registry_option
 def tasks(as_json: bool, registry_path: str | None) -> None:
-    """List tasks: plugin, description, registered weights (present or missing)."""
+    """List tasks: plugin, description, models (from the shipped or your registry, present or missing)."""
     from trm_hub.plugins import collect_tasks
 
+    keys = ("name", "present", "path", "source", "registry", "replaces_shipped")
     with user_errors():
         registered = collect_tasks()
         registry = _registry(registry_path)
@@ -327,7 +346,7 @@ def tasks(as_json: bool, registry_path: str | None) -> None:
                 "name": name,
                 "plugin": entry.plugin,
                 "description": entry.task.describe(),
-                "weights": [{key: model[key] for key in ("name", "present", "path")} for model in registry.status(name)],
+                "weights": [{key: model[key] for key in keys} for model in registry.status(name)],
             }
             for name, entry in sorted(registered.items())
         ]
@@ -335,15 +354,63 @@ def tasks(as_json: bool, registry_path: str | None) -> None:
         _print_json(rows)
         return
     table = [
-        [
-            row["name"],
-            row["plugin"],
-            ", ".join(f"{w['name']} ({'present' if w['present'] else 'missing'})" for w in row["weights"]) or "none",
-            row["description"],
-        ]
+        [row["name"], row["plugin"], ", ".join(_weights_cell(w) for w in row["weights"]) or "none", row["description"]]
         for row in rows
     ]
     click.echo(_table(table, ["TASK", "PLUGIN", "WEIGHTS", "DESCRIPTION"]))
+    user = registry.user_path
+    click.echo(f"\nshipped registry: {registry.shipped_path}")
+    click.echo(f"your registry:    {user}" + ("" if user.exists() else " (not created yet: `trm-hub train` makes it)"))
+
+
+@cli.command()
+@click.argument("model_name")
+@click.option("--task", "task_name", default=None, help="The task the model belongs to (when several have one of that name).")
+@registry_option
+def forget(model_name: str, task_name: str | None, registry_path: str | None) -> None:
+    """Remove MODEL_NAME from your registry (the checkpoint files stay where they are).
+
+    A shipped model of the same name is served again; shipped models themselves cannot be removed.
+    """
+    with user_errors():
+        registry = _registry(registry_path)
+        found = registry.find(model_name, task_name)
+        mine = sorted({task for task, source in found if source == "user"})
+        if len(mine) > 1:
+            raise CliError(f"several tasks have a model '{model_name}' in your registry ({', '.join(mine)}); "
+                           f"say which with `trm-hub forget {model_name} --task {mine[0]}`")
+        task = mine[0] if mine else (found[0][0] if found else task_name)
+        if task is None:
+            raise CliError(f"no task has a model '{model_name}' in your registry {registry.write_path} "
+                           "(`trm-hub tasks` lists the models and where each comes from)")
+        weights = registry.remove(task, model_name)
+        click.echo(f"removed model '{model_name}' of task '{task}' from {registry.write_path}; "
+                   f"its checkpoint stays at {weights}")
+        if model_name in registry.entries(task):
+            click.echo(f"the shipped model '{model_name}' is used again")
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN_DIR...")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="PNG to write (default: RUN_DIR/curves.png for one run folder).")
+@click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write the runs as TensorBoard event files under this folder (needs tensorboard).")
+def plot(runs: tuple[str, ...], out: str | None, tensorboard_dir: str | None) -> None:
+    """Draw runs' metrics logs (RUN_DIR/metrics.jsonl, or a .jsonl file) as one PNG.
+
+    Loss, exact accuracy, mean supervision steps and learning rate against steps; several runs
+    are overlaid. Evaluations are dots, training batches a smoothed line.
+    """
+    from trm_hub import plot as plotting
+
+    with user_errors():
+        paths = [Path(run) for run in runs]
+        written = plotting.plot_runs(paths, Path(out) if out else plotting.default_picture(paths))
+        click.echo(f"wrote {written}")
+        if tensorboard_dir:
+            for folder in plotting.write_tensorboard(paths, Path(tensorboard_dir)):
+                click.echo(f"wrote TensorBoard events to {folder}")
 
 
 @cli.command("new-plugin", short_help="Write a working task plugin to start your own from.")

@@ -1,4 +1,10 @@
-"""registry.yaml <-> pydantic models; checkpoint integrity (sha256); atomic writes."""
+"""The shipped and user registries <-> pydantic models; checkpoint integrity (sha256); atomic writes.
+
+The shipped registry is `registry.yaml` at the top of the repository; a built wheel carries a copy
+inside the `trm_hub` package (see setup.py), which is read when it exists. The user registry, where
+`trm-hub train` records what it makes, is $TRM_HUB_REGISTRY or `registry.yaml` in the platform's
+user data folder; its entries win over shipped ones of the same model name.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,14 @@ from trm_hub.errors import HubError, format_validation_error
 from trm_hub.files import atomic_write_text
 
 REGISTRY_ENV = "TRM_HUB_REGISTRY"
-SHIPPED_REGISTRY = Path(__file__).resolve().parent.parent / "registry.yaml"
+PACKAGED_REGISTRY = Path(__file__).resolve().parent / "registry.yaml"
+CHECKOUT_REGISTRY = Path(__file__).resolve().parent.parent / "registry.yaml"
+SHIPPED = "shipped"
+USER = "user"
 HEADER = (
     "# trm-hub registry: the tasks the hub serves and the checkpoints each uses.\n"
-    "# Weights are `package.module:relative/file.safetensors` (package data) or a path relative\n"
-    "# to this file; sha256 is checked before a checkpoint is loaded. Written by `trm-hub`.\n"
+    "# Weights are `package.module:relative/file.safetensors` (package data) or a path, absolute or\n"
+    "# relative to this file; sha256 is checked before a checkpoint is loaded. Written by `trm-hub`.\n"
 )
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PACKAGE_REF = re.compile(r"^([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*):(.+)$")
@@ -70,6 +79,27 @@ class RegistryFile(BaseModel):
         if isinstance(value, dict):
             return {name: (entry if entry is not None else {}) for name, entry in value.items()}
         return value
+
+
+def shipped_registry_path() -> Path:
+    """The shipped registry: the copy inside an installed wheel's package, else the checkout's file."""
+    return PACKAGED_REGISTRY if PACKAGED_REGISTRY.is_file() else CHECKOUT_REGISTRY
+
+
+SHIPPED_REGISTRY = shipped_registry_path()
+
+
+def default_user_registry() -> Path:
+    """registry.yaml in the platform's user data folder (e.g. ~/.local/share/trm-hub on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("trm-hub", appauthor=False) / "registry.yaml"
+
+
+def user_registry_path() -> Path:
+    """The user registry: $TRM_HUB_REGISTRY, else the one in the platform's user data folder."""
+    named = os.environ.get(REGISTRY_ENV)
+    return Path(named).expanduser() if named else default_user_registry()
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -149,7 +179,7 @@ def config_path_for(weights: Path) -> Path:
 
 
 class Registry:
-    """The shipped registry, optionally overlaid by a user registry (entries replace by task/model)."""
+    """The shipped registry, overlaid by a user registry (entries replace by task and model name)."""
 
     def __init__(self, shipped: Path = SHIPPED_REGISTRY, user: Path | None = None) -> None:
         self.shipped_path = Path(shipped)
@@ -164,28 +194,39 @@ class Registry:
 
     @classmethod
     def load(cls, user_path: str | Path | None = None, shipped: Path | None = None) -> "Registry":
-        """The shipped registry plus the user one (argument, else $TRM_HUB_REGISTRY; absent = empty)."""
-        user = user_path or os.environ.get(REGISTRY_ENV) or None
-        return cls(shipped or SHIPPED_REGISTRY, Path(user) if user else None)
+        """The shipped registry plus the user one (argument, else `user_registry_path()`; absent = empty)."""
+        return cls(shipped or SHIPPED_REGISTRY, Path(user_path) if user_path else user_registry_path())
 
     @property
     def write_path(self) -> Path:
-        """Where `record` writes: the user registry if one is set, else the shipped one."""
-        return self.user_path or self.shipped_path
+        """Where `record` and `remove` write: the user registry (never the shipped one)."""
+        if self.user_path is None:
+            raise RegistryError("no user registry is set: give one with --registry PATH or $TRM_HUB_REGISTRY")
+        return self.user_path
+
+    def _layers(self) -> list[tuple[str, RegistryFile, Path]]:
+        """(source, content, file) of each registry in use, shipped first so the user's wins."""
+        layers = [(SHIPPED, self.shipped, self.shipped_path)]
+        if self.user_path is not None:
+            layers.append((USER, self.user, self.user_path))
+        return layers
 
     def task_names(self) -> list[str]:
         """Every task named in either registry."""
         return sorted(set(self.shipped.tasks) | set(self.user.tasks))
 
+    def sources(self, task: str) -> dict[str, tuple[ModelEntry, Path, str]]:
+        """The task's models: name -> (entry, its registry file, "shipped" or "user")."""
+        found: dict[str, tuple[ModelEntry, Path, str]] = {}
+        for source, content, path in self._layers():
+            if task in content.tasks:
+                for name, entry in content.tasks[task].models.items():
+                    found[name] = (entry, path, source)
+        return found
+
     def entries(self, task: str) -> dict[str, tuple[ModelEntry, Path]]:
         """The task's models: name -> (entry, folder its weights path is relative to)."""
-        found: dict[str, tuple[ModelEntry, Path]] = {}
-        for content, path in ((self.shipped, self.shipped_path), (self.user, self.user_path)):
-            if path is None or task not in content.tasks:
-                continue
-            for name, entry in content.tasks[task].models.items():
-                found[name] = (entry, path.parent)
-        return found
+        return {name: (entry, path.parent) for name, (entry, path, _) in self.sources(task).items()}
 
     def entry(self, task: str, model_name: str | None = None) -> tuple[ModelEntry, Path]:
         """One model entry of a task (default model: the one named like the task, else the only one)."""
@@ -197,18 +238,20 @@ class Registry:
             return next(iter(models.values()))
         if not models:
             raise RegistryError(
-                f"task '{task}' has no trained weights in the registry ({self.describe_paths()}); "
+                f"task '{task}' has no trained weights ({self.describe_paths()}); "
                 f"make them with `trm-hub train plugin={task}`"
             )
+        named = "" if name == task else f" model_name={name}"
         raise RegistryError(
-            f"task '{task}' has no model '{name}' in the registry (it has: {', '.join(sorted(models))}); "
-            f"make it with `trm-hub train plugin={task}`"
+            f"task '{task}' has no model '{name}' (it has: {', '.join(sorted(models))}; {self.describe_paths()}); "
+            f"train it with `trm-hub train plugin={task}{named}` and the settings that model needs"
         )
 
     def describe_paths(self) -> str:
-        """The registry files in use, for messages."""
-        paths = [str(self.shipped_path)] + ([str(self.user_path)] if self.user_path else [])
-        return " + ".join(paths)
+        """Where models were looked for, for messages (the user registry is the one a user changes)."""
+        if self.user_path is None:
+            return f"registry {self.shipped_path}"
+        return f"looked in the shipped registry and in your registry {self.user_path}"
 
     def weights_path(self, task: str, model_name: str | None = None) -> Path:
         """Where the weights of a task's model should be, without checking them."""
@@ -239,11 +282,12 @@ class Registry:
         return path
 
     def status(self, task: str) -> list[dict[str, Any]]:
-        """The task's registered models with whether each weights file is present (no hashing)."""
+        """The task's models: whether each weights file is present (no hashing) and which registry names it."""
+        shipped = self.shipped.tasks.get(task, TaskEntry()).models
         rows = []
-        for name, (entry, base) in sorted(self.entries(task).items()):
+        for name, (entry, registry_file, source) in sorted(self.sources(task).items()):
             try:
-                path = resolve_weights(entry.weights, base)
+                path = resolve_weights(entry.weights, registry_file.parent)
                 present = path.is_file()
             except RegistryError:
                 path, present = None, False
@@ -254,9 +298,21 @@ class Registry:
                     "path": str(path) if path else None,
                     "present": present,
                     "metrics": entry.metrics,
+                    "source": source,
+                    "registry": str(registry_file),
+                    "replaces_shipped": source == USER and name in shipped,
                 }
             )
         return rows
+
+    def find(self, model_name: str, task: str | None = None) -> list[tuple[str, str]]:
+        """(task, source) of every registered model called `model_name` (in `task` only, when given)."""
+        found = []
+        for source, content, _ in self._layers():
+            for name, entry in content.tasks.items():
+                if (task is None or name == task) and model_name in entry.models:
+                    found.append((name, source))
+        return found
 
     def record(
         self,
@@ -267,15 +323,16 @@ class Registry:
         notes: str | None = None,
         target: Path | None = None,
     ) -> ModelEntry:
-        """Hash a checkpoint and write its entry (atomically) to `target` (default: `write_path`)."""
+        """Hash a checkpoint and write its entry (atomically) to `target` (default: the user registry)."""
         target = Path(target) if target else self.write_path
+        _refuse_installed(target)
         path = resolve_weights(str(weights), target.parent) if isinstance(weights, str) else Path(weights)
         if not path.is_file():
             raise RegistryError(f"cannot record weights file {path}: it does not exist")
         if isinstance(weights, str):
             reference = weights
         else:
-            reference = _package_reference(path) or os.path.relpath(path.resolve(), target.parent.resolve())
+            reference = _package_reference(path) or _file_reference(path, target.parent)
         config = config_path_for(path)
         entry = ModelEntry(
             weights=Path(reference).as_posix() if ":" not in reference else reference,
@@ -287,8 +344,49 @@ class Registry:
         content = read_registry_file(target) if target.exists() else RegistryFile()
         content.tasks.setdefault(task, TaskEntry()).models[model_name] = entry
         write_registry_file(target, content)
+        self._reload(target, content)
+        return entry
+
+    def remove(self, task: str, model_name: str) -> str:
+        """Delete a model's entry from the user registry (atomically); returns where its checkpoint
+        is (the files stay)."""
+        target = self.write_path
+        content = read_registry_file(target) if target.exists() else RegistryFile()
+        models = content.tasks[task].models if task in content.tasks else {}
+        if model_name not in models:
+            if model_name in self.shipped.tasks.get(task, TaskEntry()).models:
+                raise RegistryError(
+                    f"model '{model_name}' of task '{task}' is shipped with trm-hub, not recorded in your "
+                    f"registry {target}: only models you recorded can be removed"
+                )
+            raise RegistryError(f"task '{task}' has no model '{model_name}' in your registry {target}")
+        entry = models.pop(model_name)
+        if not models:
+            del content.tasks[task]
+        write_registry_file(target, content)
+        self._reload(target, content)
+        try:
+            return str(resolve_weights(entry.weights, target.parent))
+        except RegistryError:
+            return entry.weights
+
+    def _reload(self, target: Path, content: RegistryFile) -> None:
         if target == self.shipped_path:
             self.shipped = content
         elif target == self.user_path:
             self.user = content
-        return entry
+
+
+def _file_reference(path: Path, folder: Path) -> str:
+    """A checkpoint path as a registry stores it: relative when under the registry's folder, else absolute."""
+    path, folder = path.resolve(), folder.resolve()
+    return os.path.relpath(path, folder) if path.is_relative_to(folder) else str(path)
+
+
+def _refuse_installed(target: Path) -> None:
+    """Never write the registry that an installed trm-hub carries inside its package."""
+    if target.resolve() == PACKAGED_REGISTRY.resolve():
+        raise RegistryError(
+            f"{target} is the registry shipped inside the installed trm-hub package and is not written; "
+            "record into your registry instead (--registry PATH or $TRM_HUB_REGISTRY)"
+        )

@@ -19,6 +19,7 @@ from trm_hub.config import TrainConfig
 from trm_hub.errors import HubError
 from trm_hub.model import TRM, resolve_device, save_checkpoint
 from trm_hub.files import atomic_write
+from trm_hub.plot import draw_run
 from trm_hub.task import Task, TaskData
 from trm_hub.train.ema import EMA
 from trm_hub.train.evaluate import evaluate_split
@@ -209,6 +210,7 @@ class Trainer:
                 "task": self.task.name, "task_version": self.task.version, "model_name": self.model_name,
                 "train": json.loads(cfg.model_dump_json()), "metrics": metrics, **meta,
             })
+            draw_run(self.out, title=f"{self.task.name}: {self.model_name}")
         self.dist.barrier()
         return stem.with_suffix(".safetensors")
 
