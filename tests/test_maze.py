@@ -19,7 +19,7 @@ from trm_hub_plugins.maze.generate import generate
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe
 from trm_hub_plugins.maze.solver import batch_distances, distances, shortest_path
 from trm_hub_plugins.maze.task import MazeTask
-from trm_hub_plugins.maze.tokens import GOAL, OPEN, PAD, PATH, START, WALL, encode_batch
+from trm_hub_plugins.maze.tokens import GOAL, OPEN, PAD, PATH, START, WALL, encode_batch, step_limit
 
 EXAMPLES = Path(maze_plugin.__file__).parent / "examples"
 
@@ -168,12 +168,43 @@ def test_bad_input_gets_a_clear_message(task, raw, message):
     assert len(info.value.errors()) == 1
 
 
-def test_too_large_maze_names_both_sizes_and_the_fix(task):
+def test_a_maze_larger_than_the_canvas_goes_on_its_own_canvas_up_to_the_limit(task):
     rng = np.random.default_rng(3)
     walls = kruskal(rng, 21, 17)
     problem = task.parse({"maze": drawn(walls, (1, 1), (19, 15))})
-    with pytest.raises(ValueError, match=r"21x17 .*canvas is 15x15.*data\.canvas=21`"):
-        task.encode(problem)
+    tokens = task.encode(problem).reshape(21, 21)
+    assert tokens[1, 1] == START and tokens[19, 15] == GOAL and (tokens[:, 17:] == PAD).all()
+    assert task.encode(task.parse({"maze": ROWS})).size == task.canvas ** 2
+    huge = task.parse({"maze": drawn(kruskal(rng, 65, 65), (1, 1), (63, 63))})
+    with pytest.raises(ValueError, match=r"this maze is 65x65; the maze model answers mazes up to 63x63"):
+        task.encode(huge)
+
+
+def test_step_limit_grows_with_the_canvas():
+    assert step_limit(8, 15, 15) == 8 and step_limit(8, 9, 15) == 8
+    assert step_limit(8, 21, 15) == 12 and step_limit(8, 41, 15) == 22
+
+
+def test_a_grid_model_answers_another_square_canvas_as_a_model_built_for_it():
+    import torch
+
+    from trm_hub.config import ModelConfig
+    from trm_hub.model import TRM
+
+    def config(side: int) -> ModelConfig:
+        return ModelConfig(vocab_size=6, seq_len=side * side, grid=(side, side), hidden_size=16, expansion=2.0,
+                           mixer="conv", pos_encodings="none", T=1, n=2, halt_max_steps=3, halt_input="mean")
+
+    torch.manual_seed(0)
+    small = TRM(config(5))
+    large = TRM(config(7))
+    large.load_state_dict(small.state_dict())
+    inputs = torch.randint(1, 6, (4, 49))
+    assert small.accepts_length(49) and not small.accepts_length(48)
+    got, want = small.infer(inputs, adaptive=False), large.infer(inputs, adaptive=False)
+    assert torch.equal(got.outputs, want.outputs) and torch.allclose(got.q_halt, want.q_halt)
+    with pytest.raises(ValueError, match="reads 25 tokens per problem, not 48"):
+        small.infer(torch.ones(1, 48, dtype=torch.long))
 
 
 def test_task_adopts_the_canvas_of_a_checkpoint():
@@ -569,7 +600,7 @@ def _tiny_checkpoint(tmp_path: Path, canvas: int) -> tuple[Path, MazeRecipe]:
         "model": {"mixer": "conv", "pos_encodings": "none", "hidden_size": 16, "num_heads": 2,
                   "expansion": 2.0, "T": 1, "n": 1, "halt_max_steps": 2},
         "data": {"canvas": canvas, "train_size": 10, "test_sizes": [(canvas, canvas), (7, canvas)],
-                 "test_per_size": 12, "foreign_per_size": 3},
+                 "test_per_size": 12, "foreign_per_size": 3, "large_sizes": [7, 13], "large_per_size": 4},
     })
     model = TRM(cfg.model)
     meta = {"task": "maze", "task_version": MazeTask.version, "model_name": "maze",
@@ -591,9 +622,10 @@ def test_solve_with_a_registered_checkpoint_adopts_its_canvas(tmp_path):
     assert answer.solution.path[0] == (1, 1) and isinstance(answer.verified, bool)
     assert answer.verified == (answer.solution.note is None)
     assert 1 <= answer.steps <= 2
-    with pytest.raises(ValueError, match=r"11x11 .*canvas is 9x9.*data\.canvas=11`"):
-        task.solve([task.parse(json.loads((EXAMPLES / "maze_grid.json").read_text()))],
-                   device="cpu", registry=registry)
+    larger = task.parse(json.loads((EXAMPLES / "maze_grid.json").read_text()))
+    assert (larger.height, larger.width) == (11, 11)
+    answer = task.solve([larger], device="cpu", registry=registry)[0]
+    assert answer.solution.path[0] == larger.start and 1 <= answer.steps <= step_limit(2, 11, 9) == 3
 
 
 def test_evaluate_reports_per_size_length_generator_and_timing(tmp_path):
@@ -604,7 +636,11 @@ def test_evaluate_reports_per_size_length_generator_and_timing(tmp_path):
     assert rep["task"] == "maze" and rep["canvas"] == 9 and rep["n"] == 24
     assert set(rep["per_size"]) == {"9x9", "7x9"}
     assert sum(g["n"] for g in rep["per_path_length"].values()) == 24
-    assert set(rep["other_generators"]) == {"wilson 9x9", "sidewinder 9x9", "division 9x9"}
+    assert set(rep["other_generators"]) == {"wilson 9x9", "sidewinder 9x9", "division 9x9", "rooms 9x9"}
+    large = rep["larger_than_canvas"]
+    assert set(large) == {"ours 13x13", "rooms 13x13"}, "sizes within the canvas are skipped"
+    assert all(g["n"] == 4 and g["step_limit"] == 3 and 1 <= g["mean_steps"] <= 3 for g in large.values())
+    assert any(line.startswith("rooms 13x13") for line in rep["table"])
     assert rep["bfs_ms_per_maze"] > 0 and rep["trm_ms_per_maze"] > 0
     assert 1 <= rep["mean_steps"] <= 2 and 0.0 <= rep["solved"] <= 1.0
     assert any("time per maze" in line for line in rep["table"]) and rep["halt_threshold"] == 0.0

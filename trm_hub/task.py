@@ -216,17 +216,28 @@ class Task:
             model, meta = self.load_model(weights[model_name], target)
             threshold = halt_threshold(None, meta)
             seq_len = model.config.seq_len
-            for start in range(0, len(indices), self.solve_batch_size):
-                chunk = indices[start : start + self.solve_batch_size]
+            encoded, encoding = {}, {}
+            for i in indices:
                 began = time.perf_counter()
-                encoded = [np.asarray(self.encode(problems[i]), dtype=np.int64) for i in chunk]
-                for i, tokens in zip(chunk, encoded):
-                    if tokens.shape != (seq_len,):
-                        raise ValueError(
-                            f"problem {i} encodes to {tokens.shape[0] if tokens.ndim == 1 else tokens.shape} "
-                            f"tokens but the '{model_name}' model takes {seq_len}"
-                        )
-                inputs = torch.as_tensor(np.stack(encoded), device=target)
+                encoded[i] = np.asarray(self.encode(problems[i]), dtype=np.int64)
+                encoding[i] = time.perf_counter() - began
+            for i, tokens in encoded.items():
+                if tokens.ndim != 1 or not model.accepts_length(tokens.shape[0]):
+                    raise ValueError(
+                        f"problem {i} encodes to {tokens.shape[0] if tokens.ndim == 1 else tokens.shape} "
+                        f"tokens but the '{model_name}' model takes {seq_len}"
+                    )
+            by_length: dict[int, list[int]] = {}
+            for i in indices:
+                by_length.setdefault(encoded[i].shape[0], []).append(i)
+            chunks = [
+                same[start : start + self.solve_batch_size]
+                for same in by_length.values()
+                for start in range(0, len(same), self.solve_batch_size)
+            ]
+            for chunk in chunks:
+                began = time.perf_counter()
+                inputs = torch.as_tensor(np.stack([encoded[i] for i in chunk]), device=target)
                 with threads_for(target, len(chunk)):
                     result = self.infer(model, inputs, meta, threshold)
                 outputs = result.outputs.cpu().numpy()
@@ -236,6 +247,6 @@ class Task:
                     own = time.perf_counter()
                     solution = self.decode(problems[i], outputs[row])
                     verified = self.verify(problems[i], solution)
-                    seconds = shared + time.perf_counter() - own
+                    seconds = encoding[i] + shared + time.perf_counter() - own
                     answers[i] = Answer(self.name, solution, verified, int(steps[row]), seconds)
         return [answer for answer in answers if answer is not None]

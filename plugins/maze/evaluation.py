@@ -78,6 +78,33 @@ def report(task: Any, problems: Sequence[MazeProblem], outputs: np.ndarray, labe
     }
 
 
+def larger_mazes(task: Any, run: Any, model: Any, data: MazeData, canvas: int) -> dict[str, dict[str, float]]:
+    """Held-out mazes larger than the canvas (ours and the rooms generator's), each size on its own
+    canvas with a step limit grown in proportion: solved rate, mean steps, ms per maze (TRM, BFS)."""
+    from trm_hub_plugins.maze.data import generator_options, test_rng, to_problems, to_split
+    from trm_hub_plugins.maze.foreign import foreign_set
+    from trm_hub_plugins.maze.generate import generate
+    from trm_hub_plugins.maze.tokens import step_limit
+
+    rows: dict[str, dict[str, float]] = {}
+    for side in sorted(s for s in data.large_sizes if s > canvas):
+        if not data.large_per_size:
+            break
+        limit = step_limit(int(model.config.halt_max_steps), side, canvas)
+        sets = {"ours": generate(test_rng(data.test_seed, (side, side)), data.large_per_size, side, side,
+                                 **generator_options(data)),
+                "rooms": foreign_set("rooms", data.large_per_size, side - 1 + side % 2, side - 1 + side % 2,
+                                     data.test_seed)}
+        for kind, batch in sets.items():
+            problems = to_problems(batch)
+            out, steps, seconds = run(to_split([batch], side).inputs, max_steps=limit)
+            _, bfs = bfs_seconds(problems)
+            rows[f"{kind} {batch.walls.shape[1]}x{batch.walls.shape[2]}"] = {
+                **_summary(task, problems, out, steps), "step_limit": limit,
+                "trm_ms_per_maze": 1000 * seconds / len(problems), "bfs_ms_per_maze": 1000 * bfs}
+    return rows
+
+
 def checkpoint_data(cfg: Any, meta: dict[str, Any], canvas: int) -> MazeData:
     """The held-out settings for a checkpoint: the run's data section when its canvas matches,
     else the checkpoint's own."""
@@ -114,6 +141,11 @@ def format_report(rep: dict[str, Any]) -> str:
     if rep.get("other_generators"):
         lines += ["", "mazes from other generators", head]
         lines += [row(k, v) for k, v in rep["other_generators"].items()]
+    if rep.get("larger_than_canvas"):
+        lines += ["", "mazes larger than the canvas (each on its own canvas)",
+                  head + f"{'limit':>7}{'TRM ms':>9}{'BFS ms':>8}"]
+        lines += [row(k, v) + f"{v['step_limit']:>7}{v['trm_ms_per_maze']:>9.1f}{v['bfs_ms_per_maze']:>8.2f}"
+                  for k, v in rep["larger_than_canvas"].items()]
     lines += ["", f"time per maze: BFS {rep['bfs_ms_per_maze']:.3f} ms (one core), "
                   f"TRM {rep['trm_ms_per_maze']:.3f} ms ({rep['device']}, batch {rep['batch_size']}{views})"]
     return "\n".join(lines)
@@ -133,9 +165,9 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     data = checkpoint_data(cfg, meta, canvas)
     threshold = halt_threshold(cfg, meta)
 
-    def run(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def run(inputs: np.ndarray, max_steps: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
         return predict(model, inputs, batch_size=EVAL_BATCH,
-                       infer=lambda x: answer_views(model, x, data.views, threshold))
+                       infer=lambda x: answer_views(model, x, data.views, threshold, max_steps=max_steps))
 
     batches = list(held_out_sets(data).values())
     split = to_split(batches, canvas)
@@ -150,6 +182,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
             out, st, _ = run(to_split([batch], canvas).inputs)
             others[f"{kind} {side}x{side}"] = _summary(task, to_problems(batch), out, st)
     rep["other_generators"] = others
+    rep["larger_than_canvas"] = larger_mazes(task, run, model, data, canvas)
     rep.update({"device": str(next(model.parameters()).device), "batch_size": EVAL_BATCH,
                 "max_steps": int(model.config.halt_max_steps), "halt_threshold": threshold,
                 "views": data.views})

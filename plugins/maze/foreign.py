@@ -93,12 +93,27 @@ def division(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     return walls
 
 
+def rooms(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A dungeon: a Wilson maze with open rectangular rooms carved into it (one per ~120 cells,
+    3 to 7 cells a side), so a route may cross open areas and many shortest paths exist."""
+    walls = wilson(rng, height, width)
+    for _ in range(max(1, height * width // 120)):
+        tall = 2 * int(rng.integers(1, 4)) + 1
+        wide = 2 * int(rng.integers(1, 4)) + 1
+        if tall > height - 2 or wide > width - 2:
+            continue
+        top = 1 + 2 * int(rng.integers(0, (height - 1 - tall) // 2 + 1))
+        left = 1 + 2 * int(rng.integers(0, (width - 1 - wide) // 2 + 1))
+        walls[top:top + tall, left:left + wide] = False
+    return walls
+
+
 FOREIGN: dict[str, Callable[[np.random.Generator, int, int], np.ndarray]] = {
-    "wilson": wilson, "sidewinder": sidewinder, "division": division}
+    "wilson": wilson, "sidewinder": sidewinder, "division": division, "rooms": rooms}
 
 
 def foreign_set(kind: str, n: int, height: int, width: int, seed: int) -> MazeBatch:
-    """n perfect mazes drawn by `kind`, S in a random room and G far from it."""
+    """n mazes drawn by `kind`, S in a random open cell and G far from it."""
     rng = np.random.default_rng(np.random.SeedSequence([3, seed, height, width, len(kind)]))
     walls = np.stack([FOREIGN[kind](rng, height, width) for _ in range(n)])
     starts, goals = [], []

@@ -58,6 +58,9 @@ class MazeData(Strict):
     door_fraction: float = Field(0.25, ge=0.0, le=1.0, description="S or G as an entrance")
     borderless_fraction: float = Field(0.15, ge=0.0, le=1.0)
     foreign_per_size: int = Field(300, ge=0, description="evaluation mazes per other generator")
+    large_sizes: list[int] = Field([21, 31, 41], description="held-out square sizes beyond the canvas, "
+                                   "each answered on its own canvas (sizes within the canvas are skipped)")
+    large_per_size: int = Field(50, ge=0, description="evaluation mazes per large size and generator")
     random_offset: bool = Field(True, description="place training mazes anywhere in the canvas")
     augment: bool = Field(True, description="random symmetry of the square per training batch")
     views: int = Field(8, ge=1, le=8, description="symmetric views answered at inference; the "

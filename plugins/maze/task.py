@@ -13,7 +13,7 @@ from trm_hub.task import Task, TaskData, trained_data
 from trm_hub_plugins.maze.schema import MazeProblem, MazeSolution
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, canvas_from_meta
 from trm_hub_plugins.maze.solver import explain, shortest_path, walk
-from trm_hub_plugins.maze.tokens import check_fits, encode_grid, path_cells
+from trm_hub_plugins.maze.tokens import canvas_for, check_fits, encode_grid, path_cells, step_limit
 
 Cell = tuple[int, int]
 WEIGHTS = Path(__file__).parent / "weights"
@@ -62,10 +62,13 @@ class MazeTask(Task):
         return self._views if self._views is not None else int(trained_data(meta).get("views", MazeData().views))
 
     def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
-        """Answer the maze's symmetric views and keep the shortest route they propose."""
+        """Answer the maze's symmetric views and keep the shortest route they propose; a maze on a
+        canvas larger than the trained one may take proportionally more supervision steps."""
         from trm_hub_plugins.maze.views import answer_views
 
-        return answer_views(model, inputs, self.views(meta), halt_threshold)
+        trained = canvas_from_meta(meta) or math.isqrt(int(model.config.seq_len))
+        limit = step_limit(model.config.halt_max_steps, math.isqrt(inputs.shape[1]), trained)
+        return answer_views(model, inputs, self.views(meta), halt_threshold, max_steps=limit)
 
     def _registered_canvas(self) -> int | None:
         candidates: list[Path] = []
@@ -91,7 +94,9 @@ class MazeTask(Task):
         return MazeProblem.model_validate(data)
 
     def encode(self, problem: MazeProblem) -> np.ndarray:
-        return encode_grid(_walls(problem), problem.start, problem.goal, self.canvas)
+        """The maze on the trained canvas, or on its own size when larger (see `canvas_for`)."""
+        canvas = canvas_for(problem.height, problem.width, self.canvas)
+        return encode_grid(_walls(problem), problem.start, problem.goal, canvas)
 
     def decode(self, problem: MazeProblem, tokens: np.ndarray) -> MazeSolution:
         """Predicted canvas -> the path walked from S along the cells marked as path.

@@ -11,14 +11,27 @@ IGNORE = -100
 Cell = tuple[int, int]
 
 
+MAX_SIDE = 63
+
+
 def check_fits(height: int, width: int, canvas: int) -> None:
-    """Raise a clear error when a height x width maze does not fit a canvas x canvas model."""
+    """Raise a clear error when a height x width maze does not fit a canvas x canvas board."""
     if height > canvas or width > canvas:
-        need = max(height, width)
-        raise ValueError(
-            f"this maze is {height}x{width} but the maze model's canvas is {canvas}x{canvas}; "
-            f"train a model that fits with `trm-hub train plugin=maze data.canvas={need}`"
-        )
+        raise ValueError(f"this maze is {height}x{width} but the canvas it was put on is {canvas}x{canvas}")
+
+
+def canvas_for(height: int, width: int, trained: int) -> int:
+    """The canvas a maze is answered on: the model's trained canvas, or the maze's own longer side
+    when it is larger (the grid-local model's weights fit any size), up to MAX_SIDE."""
+    side = max(height, width)
+    if side > MAX_SIDE:
+        raise ValueError(f"this maze is {height}x{width}; the maze model answers mazes up to {MAX_SIDE}x{MAX_SIDE}")
+    return max(trained, side)
+
+
+def step_limit(trained_steps: int, canvas: int, trained: int) -> int:
+    """Supervision steps allowed on a canvas: the trained limit, grown in proportion to the side."""
+    return max(trained_steps, -(-trained_steps * canvas // trained))
 
 
 def encode_grid(walls: np.ndarray, start: Cell, goal: Cell, canvas: int) -> np.ndarray:

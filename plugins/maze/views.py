@@ -13,7 +13,7 @@ from trm_hub_plugins.maze.solver import walk
 from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
 
 MAX_VIEWS = 8
-CPU_ROWS = 64  # rows per forward pass on CPU: larger batches of this conv model run slower per row
+CPU_CELLS = 64 * 225  # cells per forward pass on CPU (64 rows of 15x15): larger passes run slower per row
 
 
 def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
@@ -34,24 +34,24 @@ def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
 
 
 def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
-                 halt_threshold: float = 0.0) -> Inference:
+                 halt_threshold: float = 0.0, max_steps: int | None = None) -> Inference:
     """Answer each maze [B, canvas*canvas] in its first `views` symmetries (rotations, then
     their transposes) as one batch; keep, per maze, the view whose marks make the shortest S..G
     route (the maze as given when none makes one, the earlier view on ties).
 
     Only the model's own proposals are compared: no search of the maze is made. `steps` and
-    `q_halt` are those of the kept view.
+    `q_halt` are those of the kept view; `max_steps` caps supervision steps (default: the model's).
     """
     if not 1 <= views <= MAX_VIEWS:
         raise ValueError(f"views must be 1..{MAX_VIEWS} (the symmetries of the square), got {views}")
     if views == 1:
-        return model.infer(inputs, halt_threshold=halt_threshold)
+        return model.infer(inputs, halt_threshold=halt_threshold, max_steps=max_steps)
     batch, length = inputs.shape
     canvas = math.isqrt(length)
     perm = torch.as_tensor(dihedral_permutations(canvas)[:views], device=inputs.device)
     stacked = inputs[:, perm].transpose(0, 1).reshape(views * batch, length)
-    result = model.infer(stacked, halt_threshold=halt_threshold,
-                         rows=CPU_ROWS if inputs.device.type == "cpu" else None)
+    result = model.infer(stacked, halt_threshold=halt_threshold, max_steps=max_steps,
+                         rows=max(1, CPU_CELLS // length) if inputs.device.type == "cpu" else None)
     back = torch.argsort(perm, dim=1)[:, None, :].expand(views, batch, length)
     outputs = result.outputs.view(views, batch, length).gather(2, back)
     given, answers = inputs.cpu().numpy(), outputs.cpu().numpy()

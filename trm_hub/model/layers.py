@@ -102,6 +102,16 @@ class SequenceMLP(SwiGLU):
         return rms_norm(t + super().forward(t), self.eps).transpose(1, 2)
 
 
+def grid_of(cells: int, grid: tuple[int, int]) -> tuple[int, int]:
+    """The grid a sequence of `cells` tokens lies on: the model's own, else a square one."""
+    if cells == grid[0] * grid[1]:
+        return grid
+    side = math.isqrt(cells)
+    if side * side != cells:
+        raise ValueError(f"{cells} cells are not the model's {grid[0]}x{grid[1]} grid nor a square one")
+    return side, side
+
+
 class GridConv(nn.Module):
     """Mixes each grid cell with its 3x3 neighbourhood by a depthwise convolution."""
 
@@ -115,8 +125,8 @@ class GridConv(nn.Module):
         nn.init.zeros_(self.conv.bias)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        b, _, d = h.shape
-        cells = h[:, self.prefix:].transpose(1, 2).reshape(b, d, *self.grid)
+        b, length, d = h.shape
+        cells = h[:, self.prefix:].transpose(1, 2).reshape(b, d, *grid_of(length - self.prefix, self.grid))
         mixed = self.conv(cells).flatten(2).transpose(1, 2)
         if self.prefix:
             mixed = torch.cat((torch.zeros_like(h[:, : self.prefix]), mixed), dim=1)

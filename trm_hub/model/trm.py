@@ -98,8 +98,19 @@ class TRM(nn.Module):
         y = self.net(y, z)
         return y, z
 
-    def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> State:
-        shape = (batch_size, self.config.seq_len + self.prefix, self.config.hidden_size)
+    def accepts_length(self, length: int) -> bool:
+        """Whether the model reads sequences of `length` tokens: its own length, or any square
+        grid for a grid-local model with no position embedding (its weights fit every size)."""
+        if length == self.config.seq_len:
+            return True
+        if self.config.mixer != "conv" or self.embed_pos is not None:
+            return False
+        return math.isqrt(length) ** 2 == length
+
+    def initial_state(self, batch_size: int, device: torch.device | str | None = None, length: int | None = None) -> State:
+        """y and z at their learnt initial values for `batch_size` sequences of `length` tokens
+        (default: the model's own length)."""
+        shape = (batch_size, (length or self.config.seq_len) + self.prefix, self.config.hidden_size)
         device = device or self.y_init.device
         return State(self.y_init.to(device).expand(shape).clone(), self.z_init.to(device).expand(shape).clone())
 
@@ -152,13 +163,15 @@ class TRM(nn.Module):
                      for i in range(0, inputs.shape[0], rows)]
             return Inference(*(torch.cat([getattr(p, f) for p in parts]) for f in ("outputs", "steps", "q_halt")))
         max_steps = max_steps or self.config.halt_max_steps
-        b, device = inputs.shape[0], inputs.device
+        (b, length), device = inputs.shape, inputs.device
+        if not self.accepts_length(length):
+            raise ValueError(f"this model reads {self.config.seq_len} tokens per problem, not {length}")
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
         outputs: torch.Tensor | None = None
         steps = torch.full((b,), max_steps, dtype=torch.long, device=device)
         q_final = torch.zeros(b, device=device)
         active = torch.arange(b, device=device)
-        state = self.initial_state(b, device)
+        state = self.initial_state(b, device, length)
         with autocast:
             for k in range(max_steps):
                 ids = None if puzzle_ids is None else puzzle_ids[active]
