@@ -143,3 +143,20 @@ def test_evaluation_uses_the_checkpoints_halt_threshold_unless_one_is_given():
     assert halt_threshold(sort_config(), meta) == 2.0
     assert halt_threshold(sort_config(halt_threshold=0.5), meta) == 0.5
     assert halt_threshold(sort_config(), {"train": {}}) == 0.0
+
+
+def test_init_from_starts_a_run_from_a_checkpoints_weights(tmp_path):
+    from safetensors.torch import load_file
+
+    from tiny_tasks import SortRecipe
+
+    task = SortTask()
+    first = train(task, sort_config(out_dir=str(tmp_path / "first"), steps=4, eval_samples=8))
+    tuned = Trainer(task, sort_config(out_dir=str(tmp_path / "tuned"), steps=4, init_from=str(first)))
+    saved = load_file(str(first))
+    assert all(torch.equal(value, saved[key]) for key, value in tuned.model.state_dict().items())
+    narrower = {**SortRecipe.presets["cpu"]["model"], "hidden_size": 32}
+    with pytest.raises(HubError, match="does not fit this model"):
+        Trainer(task, sort_config(out_dir=str(tmp_path / "other"), model=narrower, init_from=str(first)))
+    with pytest.raises(HubError, match="cannot read the checkpoint"):
+        Trainer(task, sort_config(out_dir=str(tmp_path / "other"), init_from=str(tmp_path / "none.safetensors")))

@@ -96,6 +96,7 @@ class TrainConfig(Strict):
     compile: bool = False
     out_dir: str | None = None
     resume: bool = False
+    init_from: str | None = None
     keep_best: bool = False
 
     @classmethod

@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from trm_hub.config import TrainConfig
-from trm_hub.errors import HubError
+from trm_hub.errors import HubError, one_line
 from trm_hub.model import TRM, resolve_device, save_checkpoint
 from trm_hub.files import atomic_write
 from trm_hub.plot import draw_run
@@ -59,6 +59,21 @@ class Dist:
             dist.barrier()
 
 
+def start_from(model: TRM, path: Path) -> None:
+    """Load a checkpoint's weights into a new run's model (a fine-tune); every tensor must fit."""
+    try:
+        tensors = load_file(str(path.with_suffix(".safetensors")), device="cpu")
+    except (OSError, ValueError) as exc:
+        raise HubError(f"init_from={path}: cannot read the checkpoint ({one_line(str(exc))})") from None
+    own = model.state_dict()
+    wrong = sorted(k for k in own if k not in tensors or tensors[k].shape != own[k].shape)
+    extra = sorted(k for k in tensors if k not in own)
+    if wrong or extra:
+        raise HubError(f"init_from={path} does not fit this model: {', '.join((wrong + extra)[:4])} "
+                       f"differ{' and more' if len(wrong) + len(extra) > 4 else ''}")
+    model.load_state_dict(tensors)
+
+
 class Trainer:
     """Trains one task's model with its recipe; state is resumable from the run directory."""
 
@@ -75,6 +90,8 @@ class Trainer:
         if cfg.keep_best and self.data.valid is None:
             raise HubError(f"keep_best needs a validation split, and task '{task.name}' gives none (it would select on test data)")
         self.model = TRM(cfg.model).to(self.device)
+        if cfg.init_from and not (cfg.resume and (self.out / "train_state.json").exists()):
+            start_from(self.model, Path(cfg.init_from))
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
         if cfg.compile:
             self.model.net = torch.compile(self.model.net)
