@@ -380,12 +380,16 @@ def new_plugin(name: str, target: str | None) -> None:
               help="How long a batch waits for more problems for the same model.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Most problems answered in one batch.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Batches answered at once [default: 1 on a GPU, else one per CPU core].")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch CPU threads [default: CPU cores / workers].")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
               show_default=True)
 @device_option
 @registry_option
 def serve(host: str, port: int, max_body_bytes: int, max_depth: int, batch_wait_ms: float, batch_size: int,
-          log_level: str, device: str, registry_path: str | None) -> None:
+          workers: int | None, threads: int | None, log_level: str, device: str, registry_path: str | None) -> None:
     """Serve the hub over HTTP (POST /v1/route, /v1/solve/TASK, GET /v1/tasks, /healthz) and a web page at /.
 
     Each task's models load once and stay loaded; concurrent requests for one model are answered
@@ -398,8 +402,15 @@ def serve(host: str, port: int, max_body_bytes: int, max_depth: int, batch_wait_
     with user_errors():
         if registry_path:
             _registry(registry_path)
+        from trm_hub.model import resolve_device
+
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
         settings = ServeSettings(device=device, max_body_bytes=max_body_bytes, max_depth=max_depth,
-                                 batch_wait_ms=batch_wait_ms, batch_size=batch_size, registry_path=registry_path)
+                                 batch_wait_ms=batch_wait_ms, batch_size=batch_size, workers=workers,
+                                 threads=threads, registry_path=registry_path)
     run(host, port, settings, log_level=log_level)
 
 

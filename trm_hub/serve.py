@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import os
 import signal
 import sys
 import threading
@@ -38,6 +39,8 @@ class ServeSettings(BaseModel):
     max_depth: int = Field(20, ge=1, description="deepest nesting of JSON arrays and objects accepted")
     batch_wait_ms: float = Field(5.0, ge=0, description="how long a batch waits for more problems")
     batch_size: int = Field(64, ge=1, description="most problems answered in one batch")
+    workers: int | None = Field(None, ge=1, description="batches answered at once (default: 1 on a GPU, else one per core)")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: cores / workers)")
     registry_path: str | None = None
 
 
@@ -127,17 +130,21 @@ Outcome = Answer | BaseException
 
 
 class Batcher:
-    """Gathers concurrent problems for one model into batches and answers them one batch at a time
-    in a single worker thread (which uses every core through the model's own threads).
+    """Gathers concurrent problems for one model into batches, answered in a pool of worker threads.
 
-    A batch starts when `batch_size` problems wait or `wait` seconds after its first problem came."""
+    A batch closes when `size` problems wait or `wait` seconds after a worker is free for it, so
+    requests that arrive while every worker is busy join the next batch."""
 
-    def __init__(self, answer: Callable[[Task, list[Any]], Sequence[Outcome]], wait: float, size: int) -> None:
+    def __init__(self, answer: Callable[[Task, list[Any]], Sequence[Outcome]], wait: float, size: int,
+                 workers: int = 1) -> None:
         self._answer = answer
         self._wait, self._size = wait, size
         self._queues: dict[Key, asyncio.Queue[tuple[Any, asyncio.Future[Outcome]]]] = {}
         self._loops: dict[Key, asyncio.Task[None]] = {}
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trm-hub-answer")
+        self._running: set[asyncio.Task[None]] = set()
+        self._free: asyncio.Semaphore | None = None
+        self.workers = workers
+        self.worker = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trm-hub-answer")
         self.sizes: dict[int, int] = {}
 
     async def submit(self, key: Key, task: Task, problem: Any) -> Outcome:
@@ -152,8 +159,11 @@ class Batcher:
 
     async def _gather(self, task: Task, queue: asyncio.Queue[tuple[Any, asyncio.Future[Outcome]]]) -> None:
         loop = asyncio.get_running_loop()
+        if self._free is None:
+            self._free = asyncio.Semaphore(self.workers)
         while True:
             batch = [await queue.get()]
+            await self._free.acquire()
             deadline = loop.time() + self._wait
             while len(batch) < self._size:
                 if not queue.empty():
@@ -168,22 +178,56 @@ class Batcher:
                     break
             live = [(problem, future) for problem, future in batch if not future.done()]
             if not live:
+                self._free.release()
                 continue
             self.sizes[len(live)] = self.sizes.get(len(live), 0) + 1
-            try:
-                outcomes = await loop.run_in_executor(self.worker, self._answer, task, [p for p, _ in live])
-            except Exception as exc:
-                outcomes = [exc for _ in live]
-            for (_, future), outcome in zip(live, outcomes):
-                if not future.done():
-                    future.set_result(outcome)
+            running = asyncio.create_task(self._run(task, live))
+            self._running.add(running)
+            running.add_done_callback(self._running.discard)
+
+    async def _run(self, task: Task, live: list[tuple[Any, asyncio.Future[Outcome]]]) -> None:
+        assert self._free is not None
+        try:
+            outcomes = await asyncio.get_running_loop().run_in_executor(
+                self.worker, self._answer, task, [problem for problem, _ in live])
+        except Exception as exc:
+            outcomes = [exc for _ in live]
+        finally:
+            self._free.release()
+        for (_, future), outcome in zip(live, outcomes):
+            if not future.done():
+                future.set_result(outcome)
 
     async def close(self) -> None:
-        """Stop gathering and let the worker finish what it runs."""
+        """Stop gathering, let the batches in hand finish, then stop the workers."""
         for gather in self._loops.values():
             gather.cancel()
         await asyncio.gather(*self._loops.values(), return_exceptions=True)
+        await asyncio.gather(*self._running, return_exceptions=True)
         self.worker.shutdown(wait=True)
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def uses_gpu(device: str) -> bool:
+    if device == "auto":
+        import torch
+
+        return torch.cuda.is_available()
+    return device.startswith(("cuda", "mps"))
+
+
+def worker_count(settings: ServeSettings) -> int:
+    """Batches answered at once: as asked, else one on a GPU and one per CPU core."""
+    if settings.workers is not None:
+        return settings.workers
+    return 1 if uses_gpu(settings.device) else cpu_cores()
 
 
 @dataclass
@@ -197,6 +241,7 @@ class Hub:
     registry: Any = None
     models: dict[str, dict[str, str | None]] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    workers: int = 1
     ready: bool = False
 
     def load(self) -> None:
@@ -212,6 +257,10 @@ class Hub:
         self.plugins = {name: entry.plugin for name, entry in registered.items()}
         self.registry = Registry.load(self.settings.registry_path)
         device = resolve_device(self.settings.device)
+        if device.type == "cpu":
+            import torch
+
+            torch.set_num_threads(self.settings.threads or max(1, cpu_cores() // self.workers))
         router_for(self.tasks, quiet=True)
         for name, task in sorted(self.tasks.items()):
             self.models[name] = {}
@@ -224,7 +273,19 @@ class Hub:
                     print(f"trm-hub serve: model {name}/{model_name} is unavailable: {describe_error(exc)}",
                           file=sys.stderr)
         self.examples = shipped_examples(self.tasks, self.plugins, self.pm)
+        self.warm_up()
         self.ready = True
+
+    def warm_up(self) -> None:
+        """Answer each shipped example once, so that no client pays for a model's first call."""
+        from trm_hub.pipeline import parse_for, solve_parsed
+
+        for example in self.examples:
+            try:
+                task = self.tasks[example["task"]]
+                solve_parsed(task, [parse_for(task, example["problem"])], self.settings.device, self.registry)
+            except Exception:
+                continue
 
     def answer(self, task: Task, problems: list[Any]) -> list[Outcome]:
         """Answer one batch (in the worker thread), as the CLI does."""
@@ -322,7 +383,8 @@ ANSWER = {200: {"description": "the same JSON object `trm-hub route` prints (`se
 def create_app(settings: ServeSettings | None = None) -> FastAPI:
     """The ASGI app: models load at start-up (in the worker thread) and stay loaded."""
     hub = Hub(settings or ServeSettings())
-    batcher = Batcher(hub.answer, hub.settings.batch_wait_ms / 1000, hub.settings.batch_size)
+    hub.workers = worker_count(hub.settings)
+    batcher = Batcher(hub.answer, hub.settings.batch_wait_ms / 1000, hub.settings.batch_size, hub.workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
