@@ -100,6 +100,8 @@ def read_problem(body: bytes, max_depth: int) -> dict[str, Any]:
         raise RequestError(400, str(exc).replace(JSONL_HINT, " (send one problem per request)")) from None
     except RecursionError:
         raise RequestError(400, f"the request body nests deeper than {max_depth} levels") from None
+    except ValueError as exc:
+        raise RequestError(400, f"invalid JSON in the request body: {exc}") from None
     if many:
         raise RequestError(400, f"send one problem per request (the body holds {len(items)} JSON lines)")
     problem = items[0]
