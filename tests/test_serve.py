@@ -204,12 +204,25 @@ def test_no_fit_error_names_the_closest_tasks(server: Server):
 
 
 def test_a_body_over_the_limit_is_refused_without_a_declared_length(server: Server):
-    chunks = (b" " * 50_000 for _ in range(10))
-    req = urllib.request.Request(server.url + "/v1/route", data=chunks, method="POST",
-                                 headers={"Transfer-Encoding": "chunked"})
-    with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(req, timeout=60)
-    assert caught.value.code == 413 and "larger than the limit" in json.loads(caught.value.read())["error"]
+    import http.client
+
+    chunk = b" " * 50_000
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(5)) + b"0\r\n\r\n"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.putrequest("POST", "/v1/route")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.putheader("Content-Type", "application/json")
+        conn.endheaders()
+        try:
+            conn.send(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        response = conn.getresponse()
+        assert response.status == 413 and "larger than the limit" in json.loads(response.read())["error"]
+    finally:
+        conn.close()
+    assert server.request("GET", "/healthz")[0] == 200
 
 
 def test_concurrent_requests_share_batches_and_get_the_answers_they_get_alone(server: Server):
