@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -370,7 +370,7 @@ PROBLEM_BODY = {
     "required": True,
     "content": {"application/json": {
         "schema": {"type": "object", "description": "one problem, as `trm-hub route` reads it"},
-        "example": {"puzzle": "1..4..4..1....4..2.3..1....3..2..1"},
+        "example": {"puzzle": "341.1..3......3."},
     }},
 }
 ERRORS = {
