@@ -527,10 +527,13 @@ def test_view_maps_start_with_the_puzzle_as_given_and_keep_solutions_valid(n):
     from trm_hub_plugins.sudoku.views import view_maps
 
     test = held_out_set(n, [list(BANDS[n])[0]], 3, cache=False)
-    cells, digits = view_maps(n, 3, 5)
+    cells, digits = view_maps(to_tokens(test.puzzles), 5)
     assert cells.shape == (5, 3, n * n) and np.array_equal(cells[0, 0], np.arange(n * n))
-    again = view_maps(n, 3, 5)
+    again = view_maps(to_tokens(test.puzzles), 5)
     assert np.array_equal(cells, again[0]) and np.array_equal(digits, again[1])
+    alone = view_maps(to_tokens(test.puzzles[2:3]), 5)
+    assert np.array_equal(alone[0][:, 0], cells[:, 2]) and np.array_equal(alone[1][:, 0], digits[:, 2])
+    assert not np.array_equal(cells[1:, 0], cells[1:, 1])
     solutions = to_tokens(test.solutions)
     for v in range(5):
         moved = apply_maps(solutions, cells[v], digits[v])
@@ -549,7 +552,7 @@ def test_views_keep_the_grid_most_views_of_the_shipped_9x9_model_give():
 
     model, meta = TASK.load_model(Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9"), "cpu")
     inputs = to_tokens(held_out_set(9, ["medium", "hard"], 4, seed=7).puzzles)
-    cells, digits = view_maps(9, len(inputs), 8)
+    cells, digits = view_maps(inputs, 8)
     each = []
     for v in range(8):
         out = model.infer(torch.as_tensor(apply_maps(inputs, cells[v], digits[v])), halt_threshold=2.0).outputs.numpy()

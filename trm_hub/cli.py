@@ -436,6 +436,51 @@ def new_plugin(name: str, target: str | None) -> None:
     click.echo(f"next: pip install -e {shown} && trm-hub plugins")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless told otherwise).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--max-body-bytes", type=click.IntRange(min=1), default=1_048_576, show_default=True,
+              help="Largest request body accepted (413 above).")
+@click.option("--max-depth", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Deepest JSON nesting accepted (400 above).")
+@click.option("--batch-wait-ms", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="How long a batch waits for more problems for the same model.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Most problems answered in one batch.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Batches answered at once [default: 1 on a GPU, else one per CPU core].")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch CPU threads [default: CPU cores / workers].")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
+              show_default=True)
+@device_option
+@registry_option
+def serve(host: str, port: int, max_body_bytes: int, max_depth: int, batch_wait_ms: float, batch_size: int,
+          workers: int | None, threads: int | None, log_level: str, device: str, registry_path: str | None) -> None:
+    """Serve the hub over HTTP (POST /v1/route, /v1/solve/TASK, GET /v1/tasks, /healthz) and a web page at /.
+
+    Each task's models load once and stay loaded; concurrent requests for one model are answered
+    in one batch. Ctrl-C or SIGTERM finishes the requests in flight and exits 0.
+    """
+    try:
+        from trm_hub.serve import ServeSettings, run
+    except ImportError as exc:
+        raise CliError(f"trm-hub serve needs FastAPI and uvicorn ({exc}); pip install 'trm-hub[serve]'") from None
+    with user_errors():
+        if registry_path:
+            _registry(registry_path)
+        from trm_hub.model import resolve_device
+
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        settings = ServeSettings(device=device, max_body_bytes=max_body_bytes, max_depth=max_depth,
+                                 batch_wait_ms=batch_wait_ms, batch_size=batch_size, workers=workers,
+                                 threads=threads, registry_path=registry_path)
+    run(host, port, settings, log_level=log_level)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: unexpected errors become one line unless TRM_HUB_DEBUG is set."""
     from trm_hub.pipeline import debugging

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from trm_hub.errors import HubError, describe_error, format_validation_error, one_line
 from trm_hub.plugins import get_plugin_manager, load_tasks
 from trm_hub.registry import Registry
-from trm_hub.task import Task
+from trm_hub.task import Answer, Task
 
 DEBUG_ENV = "TRM_HUB_DEBUG"
 NO_FIT = "no task fits"
@@ -72,8 +72,11 @@ def _kind(value: Any) -> str:
     )
 
 
+JSONL_HINT = " (put one problem per line, JSONL, to send many)"
+
+
 def _not_object(value: Any) -> str:
-    hint = " (put one problem per line, JSONL, to send many)" if isinstance(value, list) else ""
+    hint = JSONL_HINT if isinstance(value, list) else ""
     return f"a problem must be a JSON object, got {_kind(value)}{hint}"
 
 
@@ -171,6 +174,35 @@ def _solve(task: Task, problems: list[Any], device: str, registry: Registry) -> 
     return task.solve(problems, device=device)
 
 
+def solve_parsed(
+    task: Task, problems: Sequence[Any], device: str = "auto", registry: Registry | None = None
+) -> list[Answer | Exception]:
+    """Answer validated problems with one task: an Answer or the exception met, for each, in order.
+
+    A readable (HubError) failure fails the whole batch; any other failure of a batch is
+    retried one problem at a time, so one bad problem does not fail its neighbours."""
+    if not problems:
+        return []
+    registry = registry or Registry.load()
+    try:
+        answers = _solve(task, list(problems), device, registry)
+        if len(answers) != len(problems):
+            raise RuntimeError(f"task '{task.name}' returned {len(answers)} answers for {len(problems)} problems")
+        return list(answers)
+    except HubError as exc:
+        return [exc for _ in problems]
+    except Exception as exc:
+        if len(problems) == 1:
+            return [exc]
+    found: list[Answer | Exception] = []
+    for problem in problems:
+        try:
+            found.append(_solve(task, [problem], device, registry)[0])
+        except Exception as one:
+            found.append(one)
+    return found
+
+
 def answer_with(
     task: Task,
     problems: Sequence[dict[str, Any]],
@@ -186,36 +218,18 @@ def answer_with(
             parsed.append((index, parse_for(task, raw)))
         except Exception as exc:
             results[index] = error_result(_failure(exc))
-    if parsed:
-        registry = registry or Registry.load()
-        try:
-            answers = _solve(task, [problem for _, problem in parsed], device, registry)
-            if len(answers) != len(parsed):
-                raise RuntimeError(f"task '{task.name}' returned {len(answers)} answers for {len(parsed)} problems")
-            solved = [(index, answer, None) for (index, _), answer in zip(parsed, answers)]
-        except HubError as exc:
-            solved = [(index, None, _failure(exc)) for index, _ in parsed]
-        except Exception as exc:
-            if len(parsed) == 1:
-                solved = [(parsed[0][0], None, _failure(exc))]
-            else:
-                solved = []
-                for index, problem in parsed:
-                    try:
-                        solved.append((index, _solve(task, [problem], device, registry)[0], None))
-                    except Exception as one:
-                        solved.append((index, None, _failure(one)))
-        for index, answer, error in solved:
-            if answer is None:
-                results[index] = error_result(error or "no answer")
-                continue
-            if confidences is not None:
-                answer.confidence = confidences[index]
-            results[index] = answer.to_json()
+    solved = solve_parsed(task, [problem for _, problem in parsed], device, registry)
+    for (index, _), answer in zip(parsed, solved):
+        if isinstance(answer, Exception):
+            results[index] = error_result(_failure(answer))
+            continue
+        if confidences is not None:
+            answer.confidence = confidences[index]
+        results[index] = answer.to_json()
     return [result if result is not None else error_result("no answer") for result in results]
 
 
-def _decide(problems: list[dict[str, Any]], tasks: dict[str, Task], pm: Any) -> list[Any]:
+def decide_tasks(problems: list[dict[str, Any]], tasks: dict[str, Task], pm: Any) -> list[Any]:
     """Router decisions for many problems at once; a failing batch is retried one by one."""
     try:
         from trm_hub import router
@@ -259,7 +273,7 @@ def route_items(
             pending.append(index)
     if not pending:
         return [result or error_result("no answer") for result in results]
-    decisions = _decide([items[i] for i in pending], tasks, pm)
+    decisions = decide_tasks([items[i] for i in pending], tasks, pm)
     by_task: dict[str, list[int]] = {}
     for index, decision in zip(pending, decisions):
         if isinstance(decision, Exception):

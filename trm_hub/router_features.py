@@ -30,6 +30,8 @@ def _bin(n: int) -> str:
 
 def _num_bin(v: float) -> str:
     """Coarse bucket of a number's value."""
+    if v != v:
+        return "nan"
     if v < 0:
         return "neg"
     if v == 0:
@@ -38,6 +40,8 @@ def _num_bin(v: float) -> str:
         return "frac"
     if v <= 32 and float(v).is_integer():
         return str(int(v))
+    if v == float("inf"):
+        return "inf"
     return _bin(int(v))
 
 

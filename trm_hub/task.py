@@ -174,6 +174,10 @@ class Task:
     def describe(self) -> str:
         return self.description or (self.__doc__ or "").strip().splitlines()[0]
 
+    def pictures(self, problem: Problem) -> list[str]:
+        """SVG drawings of a problem for the web page of `trm-hub serve` (none by default)."""
+        return []
+
     def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
         """The model's `Inference` for a batch of encoded problems (a task may answer several
         views of each problem here)."""

@@ -102,3 +102,15 @@ def morgan_fingerprints(smiles: Sequence[str], radius: int = 2, bits: int = 2048
     for i, text in enumerate(smiles):
         out[i] = generator.GetFingerprintAsNumPy(parse_smiles(text))
     return out
+
+
+def drawing(smiles: str, width: int = 260, height: int = 200) -> str:
+    """An SVG drawing of a molecule (RDKit's 2D depiction)."""
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    drawer = rdMolDraw2D.MolDraw2DSVG(width, height)
+    drawer.drawOptions().clearBackground = False
+    drawer.DrawMolecule(rdMolDraw2D.PrepareMolForDrawing(parse_smiles(smiles)))
+    drawer.FinishDrawing()
+    svg = drawer.GetDrawingText()
+    return svg[svg.index("<svg"):]

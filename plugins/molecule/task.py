@@ -89,6 +89,12 @@ class MoleculeTask(Task):
                 answers[i] = Answer(self.name, solution, None, steps, per_molecule * len(problems[i].smiles))
         return [answer for answer in answers if answer is not None]
 
+    def pictures(self, problem: MoleculeProblem) -> list[str]:
+        """One SVG drawing (RDKit) of each molecule of the problem."""
+        from trm_hub_plugins.molecule.chem import drawing
+
+        return [drawing(s) for s in problem.smiles]
+
     def encode(self, problem: MoleculeProblem) -> np.ndarray:
         """Molecules -> token ids [n_molecules, max_len] with the shipped vocabulary."""
         from trm_hub_plugins.molecule.tokenizer import default_vocabulary

@@ -16,17 +16,22 @@ VIEWS_SEED = 0
 CPU_ROWS = 64  # rows per forward pass on CPU: larger batches run slower per row here
 
 
-def view_maps(n: int, batch: int, views: int, seed: int = VIEWS_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """Cell maps [V, B, n*n] and digit maps [V, B, vocab]: view 0 is the puzzle as given, the
-    others random validity-preserving transforms (digits relabelled, lines and boxes moved),
-    the same for every call with the same arguments."""
-    rng = np.random.default_rng(seed)
-    cells = [np.broadcast_to(np.arange(n * n), (batch, n * n))]
-    digits = [np.broadcast_to(np.arange(vocab_size(n)), (batch, vocab_size(n)))]
-    for _ in range(views - 1):
-        cells.append(random_cell_maps(n, batch, rng))
-        digits.append(random_digit_maps(n, batch, vocab_size(n), rng))
-    return np.stack(cells), np.stack(digits)
+def view_maps(puzzles: np.ndarray, views: int, seed: int = VIEWS_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Cell maps [V, B, n*n] and digit maps [V, B, vocab] for puzzles [B, n*n] (tokens): view 0 is
+    the puzzle as given, the others random validity-preserving transforms (digits relabelled, lines
+    and boxes moved). A puzzle's transforms are drawn from a generator seeded by `seed` and the
+    puzzle itself, so they never depend on which other puzzles share its batch."""
+    puzzles = np.asarray(puzzles)
+    batch, length = puzzles.shape
+    n = math.isqrt(length)
+    cells = np.empty((views, batch, length), dtype=np.int64)
+    digits = np.empty((views, batch, vocab_size(n)), dtype=np.int64)
+    cells[0], digits[0] = np.arange(length), np.arange(vocab_size(n))
+    for i, puzzle in enumerate(puzzles):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, *puzzle.astype(np.int64).tolist()]))
+        cells[1:, i] = random_cell_maps(n, views - 1, rng)
+        digits[1:, i] = random_digit_maps(n, views - 1, vocab_size(n), rng)
+    return cells, digits
 
 
 def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
@@ -43,8 +48,7 @@ def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
         return model.infer(inputs, halt_threshold=halt_threshold)
     given = inputs.cpu().numpy()
     batch, length = given.shape
-    n = math.isqrt(length)
-    cells, digits = view_maps(n, batch, views)
+    cells, digits = view_maps(given, views)
     stacked = np.concatenate([apply_maps(given, cells[v], digits[v]) for v in range(views)])
     result = model.infer(torch.as_tensor(stacked, device=inputs.device), halt_threshold=halt_threshold,
                          rows=CPU_ROWS if inputs.device.type == "cpu" else None)
