@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -41,15 +42,20 @@ def rmse(predicted: np.ndarray, target: np.ndarray) -> float:
     return float(np.sqrt(np.mean((np.asarray(predicted) - np.asarray(target)) ** 2)))
 
 
-def descriptors(smiles: Sequence[str]) -> np.ndarray:
-    """RDKit's 2D descriptors (`Descriptors.CalcMolDescriptors`, ~217 per molecule) [N, D]; NaN -> 0, clipped to +-1e6."""
+@lru_cache(maxsize=20000)
+def _descriptor_row(smiles: str) -> dict[str, float]:
     from rdkit import rdBase
     from rdkit.Chem import Descriptors
 
     from trm_hub_plugins.molecule.chem import parse_smiles
 
     with rdBase.BlockLogs():
-        rows = [Descriptors.CalcMolDescriptors(parse_smiles(s)) for s in smiles]
+        return Descriptors.CalcMolDescriptors(parse_smiles(smiles))
+
+
+def descriptors(smiles: Sequence[str]) -> np.ndarray:
+    """RDKit's 2D descriptors (`Descriptors.CalcMolDescriptors`, ~217 per molecule) [N, D]; NaN -> 0, clipped to +-1e6."""
+    rows = [_descriptor_row(s) for s in smiles]
     names = sorted(rows[0]) if rows else []
     table = np.array([[row.get(name, 0.0) for name in names] for row in rows], dtype=np.float64)
     return np.clip(np.nan_to_num(table, nan=0.0, posinf=DESCRIPTOR_LIMIT, neginf=-DESCRIPTOR_LIMIT),

@@ -37,15 +37,22 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def validation_calibration(model: Any, meta: dict[str, Any], cfg: TrainConfig | None = None) -> Calibration:
-    """The uncertainty calibration of a checkpoint, fitted on its own validation part."""
+def validation_scores(model: Any, meta: dict[str, Any], cfg: TrainConfig | None = None) -> tuple[Calibration, float]:
+    """The uncertainty calibration of a checkpoint, fitted on its own validation part, and its
+    validation RMSE (mean of `views` SMILES, in the property's unit)."""
     data_cfg = checkpoint_data(meta, cfg)
     data, parts = split_dataset(data_cfg.property, data_cfg.split, data_cfg.split_seed)
     mean, std = label_scale(meta)
     smiles = [data.smiles[i] for i in parts.valid]
     result = estimate(model, smiles, data_cfg.views, mean, std, halt_threshold=halt_threshold(None, meta))
     errors = result.values - data.values[parts.valid]
-    return fit_calibration(result.spread, errors, f"validation part ({len(smiles)} molecules)")
+    calibration = fit_calibration(result.spread, errors, f"validation part ({len(smiles)} molecules)")
+    return calibration, rmse(result.values, data.values[parts.valid])
+
+
+def validation_calibration(model: Any, meta: dict[str, Any], cfg: TrainConfig | None = None) -> Calibration:
+    """The uncertainty calibration of a checkpoint, fitted on its own validation part."""
+    return validation_scores(model, meta, cfg)[0]
 
 
 def _scores(
@@ -97,7 +104,7 @@ def evaluate_checkpoint(
     data_cfg = checkpoint_data(meta, cfg)
     info = PROPERTIES[data_cfg.property]
     data, parts = split_dataset(data_cfg.property, data_cfg.split, data_cfg.split_seed)
-    calibration = validation_calibration(model, meta, cfg)
+    calibration, valid_rmse = validation_scores(model, meta, cfg)
     domain = training_domain(data_cfg.property, data_cfg.split, data_cfg.split_seed)
     test_smiles = [data.smiles[i] for i in parts.test]
     target = data.values[parts.test]
@@ -110,6 +117,7 @@ def evaluate_checkpoint(
         "train_size": len(parts.train),
         "test_size": len(parts.test),
         "views": data_cfg.views,
+        "valid_rmse": valid_rmse,
         "calibration": calibration.to_json(),
         "similarity_threshold": domain.threshold,
         "trm": {
@@ -154,7 +162,8 @@ def format_report(report: dict[str, Any]) -> str:
         sets.append((f"{ext['dataset']} ({ext['trm']['molecules']} molecules)", ext["trm"], ext.get("baselines", {})))
     lines = [
         f"{report['dataset']} ({report['property']}, {report['unit']}), {report['split']} split, seed "
-        f"{report['split_seed']}: train {report['train_size']}, test {report['test_size']}",
+        f"{report['split_seed']}: train {report['train_size']}, test {report['test_size']}; "
+        f"TRM validation RMSE {report['valid_rmse']:.3f}",
         "",
         "| Model | " + " | ".join(f"RMSE, {name}" for name, _, _ in sets) + " |",
         "|---|" + "---|" * len(sets),
