@@ -98,6 +98,11 @@ def test_decode_builds_predictions_with_units(task):
         "value": -5.0,
         "unit": "kcal/mol",
         "uncertainty": 0.3,
+        "spread": None,
+        "fragment": "CCO",
+        "dropped": [],
+        "nearest_similarity": None,
+        "outside_training_set": None,
     }
     assert second.uncertainty is None and second.value == -6.5
     assert task.verify(problem, solution) is None
@@ -244,6 +249,7 @@ def test_baselines_report_test_rmse_and_the_forest_beats_the_mean():
     result = evaluate_baselines("hydration_free_energy", "random", seed=0, trees=10)
     assert result.test_size == 65 and result.train_size == 513
     assert 0 < result.random_forest_rmse < result.mean_rmse
+    assert 0 < result.descriptor_forest_rmse < result.mean_rmse and result.external_size is None
     assert result.to_json()["property"] == "hydration_free_energy"
 
 
@@ -334,16 +340,19 @@ def test_build_dataset_standardises_labels_and_adds_random_copies(task):
     assert len(batch.train) == len(parts.train) and batch.augment is not None
 
 
-def test_views_start_with_the_canonical_smiles_and_refuse_long_molecules():
-    from trm_hub_plugins.molecule.inference import view_tokens
+def test_views_start_with_the_canonical_smiles_and_read_long_molecules_longer():
+    from trm_hub_plugins.molecule.inference import MAX_TOKENS, reading_length, view_tokens
 
     vocab = default_vocabulary()
     rows = view_tokens("CC(=O)Oc1ccccc1C(=O)O", 6, 48)
     assert rows.shape == (6, 48) and vocab.decode(rows[0]) == "CC(=O)Oc1ccccc1C(=O)O"
     assert {canonical_smiles(vocab.decode(r)) for r in rows} == {"CC(=O)Oc1ccccc1C(=O)O"}
     assert np.array_equal(rows, view_tokens("CC(=O)Oc1ccccc1C(=O)O", 6, 48))
-    with pytest.raises(ValueError, match="has 60 tokens; this molecule model reads at most 48"):
-        view_tokens("C" * 60, 2, 48)
+    long = view_tokens("C" * 60, 2, 48)
+    assert long.shape == (2, 64) and vocab.decode(long[0]) == "C" * 60
+    assert reading_length(40, 48) == 48 and reading_length(49, 48) == 64 and reading_length(MAX_TOKENS, 48) == MAX_TOKENS
+    with pytest.raises(ValueError, match=f"has 600 tokens; the molecule models read at most {MAX_TOKENS}"):
+        view_tokens("C" * 600, 2, 48)
 
 
 TINY = {
@@ -375,7 +384,12 @@ def test_tiny_recipe_trains_and_beats_the_mean_predictor(task, tmp_path):
     assert report["split"] == "random" and report["test_size"] == 65
     # measured 0.716-0.726 of the mean predictor's RMSE under the default, avx2 and avx512 kernels
     assert report["trm"]["rmse"] < 0.9 * rmse_of_mean("hydration_free_energy")
-    assert report["trm"]["mean_uncertainty"] > 0
+    assert report["trm"]["mean_spread"] > 0 and report["calibration"]["floor"] > 0
+    for key in ("coverage_2_spread", "coverage_2_sd"):
+        assert 0 <= report["trm"][key] <= 1
+    assert report["trm"]["coverage_2_sd"] >= report["trm"]["coverage_2_spread"] or report["calibration"]["spread_scale"] < 1
+    assert 0 < report["similarity_threshold"] < 1 and "external" not in report
+    assert any("Inside +-2 sd" in line for line in report["table"])
 
 
 def rmse_of_mean(name: str) -> float:
@@ -414,3 +428,122 @@ def test_cli_solves_the_example_and_gives_one_line_for_invalid_smiles(tmp_path):
     bad.write_text(json.dumps({"smiles": ["CCO", "C1CC"]}))
     line = one_line_error(run_cli("solve", "molecule", str(bad)))
     assert "invalid smiles[1] 'C1CC': unclosed ring" in line
+
+
+# --- salts, long molecules, applicability domain, calibration, external set ----------------------
+
+def _large_drugs() -> list[dict[str, str]]:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "training/molecule/large_drugs.tsv"
+    with path.open() as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.mark.parametrize(
+    ("smiles", "fragment", "dropped"),
+    [
+        ("[Na+].[O-]C(=O)c1ccccc1", "O=C(O)c1ccccc1", ("[Na+]",)),
+        ("CN(C)CCCN1c2ccccc2CCc2ccccc21.Cl", "CN(C)CCCN1c2ccccc2CCc2ccccc21", ("Cl",)),
+        ("CS(=O)(=O)O.Cc1ccccc1N", "Cc1ccccc1N", ("CS(=O)(=O)O",)),
+        ("CCO.O", "CCO", ("O",)),
+        ("[NH3+]CC(=O)[O-]", "[NH3+]CC(=O)[O-]", ()),
+        ("CCO", "CCO", ()),
+    ],
+)
+def test_parent_molecule_is_the_largest_organic_fragment_neutralised(smiles, fragment, dropped):
+    from trm_hub_plugins.molecule.chem import parent_molecule
+
+    parent = parent_molecule(smiles)
+    assert parent.smiles == fragment and parent.dropped == dropped
+
+
+def test_a_salt_is_answered_for_its_parent_and_names_the_fragments(task):
+    problem = task.parse({"smiles": ["[Na+].[O-]C(=O)c1ccccc1", "OC(=O)c1ccccc1"]})
+    answer, = task.solve([problem], device="cpu")
+    first, second = answer.solution.predictions
+    assert first.smiles == "O=C([O-])c1ccccc1.[Na+]" and first.fragment == "O=C(O)c1ccccc1"
+    assert first.dropped == ["[Na+]"] and second.fragment == second.smiles == "O=C(O)c1ccccc1"
+    assert second.dropped == [] and first.value == pytest.approx(second.value, abs=1e-5)
+    assert task.encode(task.parse({"smiles": "[Na+].[O-]C(=O)c1ccccc1"})).shape == (1, default_vocabulary().max_len)
+
+
+def test_drug_molecules_up_to_100_heavy_atoms_are_answered(task):
+    from rdkit import Chem
+    from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
+    drugs = _large_drugs()
+    for drug in drugs:
+        assert CalcMolFormula(Chem.MolFromSmiles(drug["smiles"])) == drug["formula"], drug["name"]
+    heavy = [Chem.MolFromSmiles(d["smiles"]).GetNumHeavyAtoms() for d in drugs]
+    assert max(heavy) >= 100
+    problem = task.parse({"smiles": [d["smiles"] for d in drugs], "property": "lipophilicity"})
+    answer, = task.solve([problem], device="cpu")
+    lengths = [len(tokenize(s)) for s in problem.smiles]
+    assert max(lengths) > 128
+    for p in answer.solution.predictions:
+        assert np.isfinite(p.value) and p.uncertainty > 0 and 0 <= p.nearest_similarity <= 1
+        assert isinstance(p.outside_training_set, bool)
+
+
+def test_a_molecule_longer_than_the_limit_is_refused_with_the_limit(task):
+    from trm_hub_plugins.molecule.inference import MAX_TOKENS
+
+    message = _message(task, {"smiles": ["CCO", "C" * 600]})
+    assert f"smiles[1] 'CCCC" in message and f"has 600 tokens; the molecule models read at most {MAX_TOKENS}" in message
+
+
+def test_nearest_similarity_flags_molecules_far_from_the_training_set(task):
+    from trm_hub_plugins.molecule.domain import VALID_QUANTILE, fingerprints, nearest_similarity, training_domain
+
+    data, parts = split_dataset("solubility", "random", 0)
+    domain = training_domain("solubility", "random", 0)
+    valid = nearest_similarity(fingerprints([data.smiles[i] for i in parts.valid]), domain.train)
+    assert (valid < domain.threshold).mean() <= VALID_QUANTILE + 1e-9
+    assert (valid < domain.threshold + 1e-4).mean() >= VALID_QUANTILE
+    train_one = data.smiles[int(parts.train[0])]
+    far = "C[Si](C)(C)O[Si](C)(C)O[Si](C)(C)C"
+    near, outside = domain.nearest_similarity([train_one, far])
+    assert near == pytest.approx(1.0) and outside < domain.threshold
+    answer, = task.solve([task.parse({"smiles": [train_one, far]})], device="cpu")
+    flags = [(p.nearest_similarity, p.outside_training_set) for p in answer.solution.predictions]
+    assert flags[0] == (pytest.approx(1.0), False) and flags[1][1] is True
+
+
+def test_calibration_recovers_known_noise_and_counts_coverage():
+    from trm_hub_plugins.molecule.calibration import Calibration, coverage, fit_calibration
+
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0.05, 0.5, 4000)
+    errors = rng.normal(0, np.sqrt((3 * spread) ** 2 + 0.4**2))
+    fitted = fit_calibration(spread, errors)
+    assert fitted.spread_scale == pytest.approx(3, rel=0.1) and fitted.floor == pytest.approx(0.4, rel=0.1)
+    assert coverage(errors, fitted.sd(spread)) == pytest.approx(0.954, abs=0.02)
+    assert coverage(np.array([0.1, -0.5, 2.0]), np.array([0.1, 0.2, 0.5])) == pytest.approx(1 / 3)
+    assert Calibration(2.0, 0.0).sd(np.array([0.5])) == pytest.approx([1.0])
+
+
+def test_shipped_models_record_a_calibration_used_in_the_answer(task):
+    from trm_hub.model import load_checkpoint
+    from trm_hub.registry import Registry
+    from trm_hub_plugins.molecule.calibration import checkpoint_calibration
+
+    registry = Registry.load()
+    for name in PROPERTIES:
+        _, meta = load_checkpoint(registry.weights_for("molecule", f"molecule-{name}"))
+        calibration = checkpoint_calibration(meta)
+        assert calibration is not None and calibration.floor > 0 and "validation" in calibration.fitted_on
+    answer, = task.solve([task.parse({"smiles": "CCO"})], device="cpu")
+    p = answer.solution.predictions[0]
+    _, meta = load_checkpoint(registry.weights_for("molecule", "molecule-solubility"))
+    assert p.uncertainty == pytest.approx(float(checkpoint_calibration(meta).sd(np.array([p.spread]))[0]))
+
+
+def test_external_solubility_set_is_checked_and_shares_no_molecule_with_esol():
+    from trm_hub_plugins.molecule.data import load_external
+
+    external = load_external("solubility")
+    assert len(external) == 535 and np.isfinite(external.values).all()
+    assert not set(external.smiles) & set(load_dataset("solubility").smiles)
+    assert load_external("lipophilicity") is None

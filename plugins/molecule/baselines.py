@@ -1,22 +1,25 @@
-"""Reference baselines: the training-mean predictor and a random forest on Morgan fingerprints."""
+"""Reference baselines: the training-mean predictor, a random forest on Morgan fingerprints, and one on RDKit 2D descriptors."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any, Sequence
 
 import numpy as np
 
-from trm_hub_plugins.molecule.data import split_dataset
+from trm_hub_plugins.molecule.data import load_external, split_dataset
 
 RF_TREES = 300
 RF_MAX_FEATURES = 1 / 3
 FINGERPRINT_RADIUS = 2
 FINGERPRINT_BITS = 2048
+DESCRIPTOR_LIMIT = 1e6
 
 
 @dataclass(frozen=True)
 class BaselineResult:
-    """Test RMSE of each baseline on one property, split kind and seed."""
+    """Test RMSE of each baseline on one property, split kind and seed (and on the external set, if any)."""
 
     property: str
     split: str
@@ -25,6 +28,10 @@ class BaselineResult:
     test_size: int
     mean_rmse: float
     random_forest_rmse: float
+    descriptor_forest_rmse: float | None = None
+    external_size: int | None = None
+    external_random_forest_rmse: float | None = None
+    external_descriptor_forest_rmse: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -35,28 +42,97 @@ def rmse(predicted: np.ndarray, target: np.ndarray) -> float:
     return float(np.sqrt(np.mean((np.asarray(predicted) - np.asarray(target)) ** 2)))
 
 
-def evaluate_baselines(
-    property_name: str, split: str = "random", seed: int = 0, trees: int = RF_TREES, jobs: int = 1
-) -> BaselineResult:
-    """Fit both baselines on the training part of the split (validation part unused); return test RMSE."""
-    from sklearn.ensemble import RandomForestRegressor
+@lru_cache(maxsize=20000)
+def _descriptor_row(smiles: str) -> dict[str, float]:
+    from rdkit import rdBase
+    from rdkit.Chem import Descriptors
 
+    from trm_hub_plugins.molecule.chem import parse_smiles
+
+    with rdBase.BlockLogs():
+        return Descriptors.CalcMolDescriptors(parse_smiles(smiles))
+
+
+def descriptors(smiles: Sequence[str]) -> np.ndarray:
+    """RDKit's 2D descriptors (`Descriptors.CalcMolDescriptors`, ~217 per molecule) [N, D]; NaN -> 0, clipped to +-1e6."""
+    rows = [_descriptor_row(s) for s in smiles]
+    names = sorted(rows[0]) if rows else []
+    table = np.array([[row.get(name, 0.0) for name in names] for row in rows], dtype=np.float64)
+    return np.clip(np.nan_to_num(table, nan=0.0, posinf=DESCRIPTOR_LIMIT, neginf=-DESCRIPTOR_LIMIT),
+                   -DESCRIPTOR_LIMIT, DESCRIPTOR_LIMIT).reshape(len(rows), len(names))
+
+
+def morgan(smiles: Sequence[str]) -> np.ndarray:
     from trm_hub_plugins.molecule.chem import morgan_fingerprints
 
+    return morgan_fingerprints(list(smiles), FINGERPRINT_RADIUS, FINGERPRINT_BITS)
+
+
+@dataclass
+class FittedBaselines:
+    """The baselines fitted on one training part; `predict(kind, smiles)` for kind 'mean', 'forest', 'descriptors'."""
+
+    train_mean: float
+    forest: Any
+    descriptor_forest: Any | None
+
+    def predict(self, kind: str, smiles: Sequence[str]) -> np.ndarray:
+        if kind == "mean":
+            return np.full(len(smiles), self.train_mean)
+        if kind == "forest":
+            return self.forest.predict(morgan(smiles))
+        if kind == "descriptors" and self.descriptor_forest is not None:
+            return self.descriptor_forest.predict(descriptors(smiles))
+        raise ValueError(f"no baseline '{kind}' was fitted")
+
+
+def fit_baselines(
+    smiles: Sequence[str], values: np.ndarray, seed: int, trees: int = RF_TREES, jobs: int = 1, with_descriptors: bool = True
+) -> FittedBaselines:
+    """Fit the mean, the fingerprint forest and (optionally) the descriptor forest on training molecules."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    def forest() -> Any:
+        return RandomForestRegressor(n_estimators=trees, max_features=RF_MAX_FEATURES, random_state=seed, n_jobs=jobs)
+
+    values = np.asarray(values, dtype=np.float64)
+    fingerprint_forest = forest().fit(morgan(smiles), values)
+    descriptor_forest = forest().fit(descriptors(smiles), values) if with_descriptors else None
+    return FittedBaselines(float(values.mean()), fingerprint_forest, descriptor_forest)
+
+
+def evaluate_baselines(
+    property_name: str,
+    split: str = "random",
+    seed: int = 0,
+    trees: int = RF_TREES,
+    jobs: int = 1,
+    with_descriptors: bool = True,
+) -> BaselineResult:
+    """Fit the baselines on the training part of the split (validation part unused); return test RMSE
+    (and RMSE on the property's external set, when it has one)."""
     data, parts = split_dataset(property_name, split, seed)
-    train_x = morgan_fingerprints([data.smiles[i] for i in parts.train], FINGERPRINT_RADIUS, FINGERPRINT_BITS)
-    test_x = morgan_fingerprints([data.smiles[i] for i in parts.test], FINGERPRINT_RADIUS, FINGERPRINT_BITS)
+    test = [data.smiles[i] for i in parts.test]
     train_y, test_y = data.values[parts.train], data.values[parts.test]
-    forest = RandomForestRegressor(
-        n_estimators=trees, max_features=RF_MAX_FEATURES, random_state=seed, n_jobs=jobs
-    )
-    forest.fit(train_x, train_y)
+    fitted = fit_baselines([data.smiles[i] for i in parts.train], train_y, seed, trees, jobs, with_descriptors)
+    external = load_external(property_name)
+    extra: dict[str, Any] = {}
+    if with_descriptors:
+        extra["descriptor_forest_rmse"] = rmse(fitted.predict("descriptors", test), test_y)
+    if external is not None:
+        extra["external_size"] = len(external)
+        extra["external_random_forest_rmse"] = rmse(fitted.predict("forest", external.smiles), external.values)
+        if with_descriptors:
+            extra["external_descriptor_forest_rmse"] = rmse(
+                fitted.predict("descriptors", external.smiles), external.values
+            )
     return BaselineResult(
         property=data.property,
         split=split,
         seed=seed,
         train_size=len(parts.train),
         test_size=len(parts.test),
-        mean_rmse=rmse(np.full(len(test_y), train_y.mean()), test_y),
-        random_forest_rmse=rmse(forest.predict(test_x), test_y),
+        mean_rmse=rmse(fitted.predict("mean", test), test_y),
+        random_forest_rmse=rmse(fitted.predict("forest", test), test_y),
+        **extra,
     )

@@ -1,9 +1,10 @@
-"""RDKit helpers: parsing with RDKit's reason on failure, canonical/random SMILES, scaffolds, fingerprints."""
+"""RDKit helpers: parsing with RDKit's reason on failure, canonical/random SMILES, parent fragments, scaffolds, fingerprints."""
 
 from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -81,6 +82,40 @@ def parse_smiles(smiles: Any, where: str = "SMILES") -> Chem.Mol:
 def canonical_smiles(smiles: str, where: str = "SMILES") -> str:
     """RDKit's canonical isomeric SMILES for a molecule (raises ValueError when invalid)."""
     return Chem.MolToSmiles(parse_smiles(smiles, where))
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The fragment of a molecule that is predicted, and the fragments left out (canonical SMILES)."""
+
+    smiles: str
+    dropped: tuple[str, ...] = ()
+
+
+def parent_molecule(smiles: str) -> Parent:
+    """A salt's or mixture's parent: its largest organic fragment by heavy atoms, neutralised where possible.
+
+    A single-fragment molecule is its own parent, unchanged (charges included). For several
+    fragments RDKit's `LargestFragmentChooser` (organic fragments first, ties broken by RDKit)
+    picks one and `Uncharger` neutralises it, since its counter-ions are gone; the other fragments
+    are listed in `dropped`.
+    """
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    mol = parse_smiles(smiles)
+    fragments = Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=True)
+    if len(fragments) == 1:
+        return Parent(Chem.MolToSmiles(mol))
+    params = rdMolStandardize.CleanupParameters()
+    params.preferOrganic = True
+    params.largestFragmentChooserCountHeavyAtomsOnly = True
+    with rdBase.BlockLogs():
+        chosen = rdMolStandardize.LargestFragmentChooser(params).choose(mol)
+        parent = Chem.MolToSmiles(rdMolStandardize.Uncharger().uncharge(chosen))
+    chosen_smiles = Chem.MolToSmiles(chosen)
+    dropped = [Chem.MolToSmiles(f) for f in fragments]
+    dropped.remove(chosen_smiles)
+    return Parent(parent, tuple(dropped))
 
 
 def random_smiles(smiles: str, count: int, seed: int) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from trm_hub_plugins.molecule.properties import PropertyInfo, resolve_property
+from trm_hub_plugins.molecule.properties import EXTERNAL_SETS, PropertyInfo, resolve_property
 
 SplitKind = Literal["random", "scaffold"]
 SPLIT_KINDS: tuple[str, ...] = ("random", "scaffold")
@@ -84,6 +84,20 @@ def _load(name: str) -> MoleculeData:
 def load_dataset(name: str) -> MoleculeData:
     """The checked, canonicalised data of a property (by property or data set name); cached."""
     return _load(resolve_property(name).name)
+
+
+@lru_cache(maxsize=None)
+def load_external(name: str) -> MoleculeData | None:
+    """The checked external test set of a property (molecules outside its training data), or None if it has none."""
+    from trm_hub_plugins.molecule.chem import canonical_smiles
+
+    info = EXTERNAL_SETS.get(resolve_property(name).name)
+    if info is None:
+        return None
+    raw, values = read_rows(info)
+    canonical = tuple(canonical_smiles(s, f"{info.file} row {i + 1} SMILES") for i, s in enumerate(raw))
+    values.setflags(write=False)
+    return MoleculeData(info.name, canonical, tuple(raw), values)
 
 
 def _groups(keys: list[str]) -> dict[str, list[int]]:

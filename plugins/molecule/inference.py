@@ -1,4 +1,4 @@
-"""Prediction by averaging a model over several SMILES of each molecule; the spread is the uncertainty."""
+"""Prediction by averaging a model over several SMILES of each molecule (their spread is kept), at any length up to MAX_TOKENS."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from trm_hub.task import trained_data
 from trm_hub_plugins.molecule.tokenizer import Vocabulary, default_vocabulary, tokenize
 
 VIEW_SEED = 0
+MAX_TOKENS = 512
+LENGTH_STEP = 16
 
 
 @dataclass(frozen=True)
@@ -22,18 +24,58 @@ class Estimates:
     steps: np.ndarray
 
 
+def reading_length(tokens: int, seq_len: int) -> int:
+    """The sequence length a SMILES of `tokens` tokens is read at: the model's own, or longer in steps.
+
+    The attention mixer with rotary positions has no weight that depends on the length, so a
+    model reads a longer molecule with the same weights at a longer length (rounded up to a
+    multiple of LENGTH_STEP). Beyond MAX_TOKENS a molecule is refused.
+    """
+    if tokens > MAX_TOKENS:
+        raise ValueError(f"has {tokens} tokens; the molecule models read at most {MAX_TOKENS}")
+    if tokens <= seq_len:
+        return seq_len
+    return min(-(-tokens // LENGTH_STEP) * LENGTH_STEP, MAX_TOKENS)
+
+
 def view_tokens(smiles: str, count: int, seq_len: int, vocab: Vocabulary | None = None) -> np.ndarray:
-    """[count, seq_len] tokens: the canonical SMILES, then randomised ones (a too-long one is replaced by the canonical)."""
+    """[count, L] tokens: the canonical SMILES, then randomised ones.
+
+    L is `seq_len` when the canonical SMILES fits (a randomised one that does not is replaced by
+    the canonical); for a longer molecule L is the reading length of its longest view.
+    """
     from trm_hub_plugins.molecule.chem import random_smiles
 
     vocab = vocab or default_vocabulary()
     length = len(tokenize(smiles))
-    if length > seq_len:
-        raise ValueError(f"SMILES '{smiles}' has {length} tokens; this molecule model reads at most {seq_len}")
+    try:
+        reading_length(length, seq_len)
+    except ValueError as error:
+        raise ValueError(f"SMILES '{smiles}' {error}") from None
     forms = [smiles]
     if count > 1:
-        forms.extend(v if len(tokenize(v)) <= seq_len else smiles for v in random_smiles(smiles, count - 1, VIEW_SEED))
-    return vocab.encode_many(forms, seq_len)
+        forms.extend(random_smiles(smiles, count - 1, VIEW_SEED))
+    sizes = [len(tokenize(form)) for form in forms]
+    width = seq_len if length <= seq_len else reading_length(min(max(sizes), MAX_TOKENS), seq_len)
+    forms = [form if size <= width else smiles for form, size in zip(forms, sizes)]
+    return vocab.encode_many(forms, width)
+
+
+def at_length(model: Any, seq_len: int) -> Any:
+    """The same network reading `seq_len` tokens (shares no tensors with `model`; attention with RoPE only)."""
+    if seq_len == model.config.seq_len:
+        return model
+    if model.config.mixer != "attention" or model.config.pos_encodings == "learned":
+        raise ValueError(
+            f"a {model.config.mixer} model with {model.config.pos_encodings} positions reads exactly "
+            f"{model.config.seq_len} tokens"
+        )
+    from trm_hub.model.trm import TRM
+
+    device = next(model.parameters()).device
+    longer = TRM(model.config.model_copy(update={"seq_len": seq_len}))
+    longer.load_state_dict(model.state_dict())
+    return longer.to(device).eval()
 
 
 def label_scale(meta: dict[str, Any]) -> tuple[float, float]:
@@ -63,9 +105,16 @@ def estimate(
     if not smiles:
         empty = np.zeros(0)
         return Estimates(empty, empty, empty)
-    rows = np.concatenate([view_tokens(s, views, seq_len) for s in smiles])
-    outputs, steps, _ = predict(
-        model, rows, batch_size=batch_size, adaptive=adaptive, halt_threshold=halt_threshold
-    )
-    values = outputs.reshape(len(smiles), views).astype(np.float64) * std + mean
-    return Estimates(values.mean(axis=1), values.std(axis=1), steps.reshape(len(smiles), views).mean(axis=1))
+    blocks = [view_tokens(s, views, seq_len) for s in smiles]
+    outputs = np.zeros((len(smiles), views))
+    steps = np.zeros((len(smiles), views))
+    for width in sorted({block.shape[1] for block in blocks}):
+        members = [i for i, block in enumerate(blocks) if block.shape[1] == width]
+        rows = np.concatenate([blocks[i] for i in members])
+        out, used, _ = predict(
+            at_length(model, width), rows, batch_size=batch_size, adaptive=adaptive, halt_threshold=halt_threshold
+        )
+        outputs[members] = out.reshape(len(members), views)
+        steps[members] = used.reshape(len(members), views)
+    values = outputs.astype(np.float64) * std + mean
+    return Estimates(values.mean(axis=1), values.std(axis=1), steps.mean(axis=1))

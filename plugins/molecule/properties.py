@@ -59,6 +59,20 @@ PROPERTIES: dict[str, PropertyInfo] = {
     )
 }
 DEFAULT_PROPERTY = "solubility"
+
+EXTERNAL_SETS: dict[str, PropertyInfo] = {
+    "solubility": PropertyInfo(
+        name="solubility",
+        dataset="Huuskonen-external",
+        file="Huuskonen-external.csv",
+        sha256="097b39ef04b49bc8646085e4ed12351ea03b8f1d0b5df1e38cb742516c9e98ec",
+        rows=535,
+        smiles_column="smiles",
+        value_column="logS",
+        unit="log10(mol/L)",
+        description="aqueous solubility of the RDKit solubility set's molecules not in ESOL (Huuskonen 2000)",
+    ),
+}
 _ALIASES = {alias: info.name for info in PROPERTIES.values() for alias in (info.name, info.dataset.lower())}
 _ALIASES.update({"logs": "solubility", "logd": "lipophilicity", "hydration": "hydration_free_energy"})
 

@@ -36,13 +36,33 @@ class MoleculeProblem(Problem):
             items, names = raw, [f"smiles[{i}]" for i in range(len(raw))]
         else:
             raise ValueError(f"'smiles' must be a SMILES string or a list of them, got {type(raw).__name__}")
-        from trm_hub_plugins.molecule.chem import canonical_smiles
+        from trm_hub_plugins.molecule.chem import canonical_smiles, parent_molecule
+        from trm_hub_plugins.molecule.inference import MAX_TOKENS
+        from trm_hub_plugins.molecule.tokenizer import tokenize
 
-        return {"smiles": [canonical_smiles(s, where) for s, where in zip(items, names)], "property": info.name}
+        smiles = [canonical_smiles(s, where) for s, where in zip(items, names)]
+        for text, where in zip(smiles, names):
+            tokens = len(tokenize(parent_molecule(text).smiles))
+            if tokens > MAX_TOKENS:
+                raise ValueError(
+                    f"{where} '{text[:60]}...' has {tokens} tokens; the molecule models read at most {MAX_TOKENS} "
+                    "(about 200 heavy atoms)"
+                )
+        return {"smiles": smiles, "property": info.name}
 
 
 class Prediction(BaseModel):
-    """A predicted property value for one molecule."""
+    """A predicted property value for one molecule.
+
+    `uncertainty` is a standard deviation in the property's unit: calibrated on the model's
+    validation molecules from `spread` (the standard deviation over several SMILES of the
+    molecule) where the checkpoint records a calibration, else `spread` itself.
+    `fragment` is the molecule the value is for: `smiles` itself, or a salt's or mixture's parent
+    (its largest organic fragment, neutralised), with the other fragments in `dropped`.
+    `nearest_similarity` is the highest Tanimoto similarity (Morgan, radius 2, 2048 bits) of the
+    fragment to the model's training molecules; `outside_training_set` is true below the model's
+    threshold, chosen on its validation molecules.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +71,11 @@ class Prediction(BaseModel):
     value: float
     unit: str
     uncertainty: float | None = None
+    spread: float | None = None
+    fragment: str | None = None
+    dropped: list[str] = []
+    nearest_similarity: float | None = None
+    outside_training_set: bool | None = None
 
 
 class MoleculeSolution(Solution):

@@ -10,7 +10,7 @@ import numpy as np
 from trm_hub.config import TrainConfig
 from trm_hub.task import Answer, Task, TaskData, halt_threshold, trained_data
 from trm_hub_plugins.molecule.properties import PROPERTIES
-from trm_hub_plugins.molecule.recipe import MoleculeRecipe, model_name_for
+from trm_hub_plugins.molecule.recipe import MoleculeData, MoleculeRecipe, model_name_for
 from trm_hub_plugins.molecule.schema import MoleculeProblem, MoleculeSolution, Prediction
 
 if TYPE_CHECKING:
@@ -59,9 +59,14 @@ class MoleculeTask(Task):
     def solve(
         self, problems: Sequence[MoleculeProblem], device: str = "auto", registry: "Registry | None" = None
     ) -> list[Answer]:
-        """Per property model: average over several SMILES of each molecule; the spread is the uncertainty."""
+        """Per property model: the parent fragment of each molecule, averaged over several SMILES of it
+        (their spread, calibrated on validation data, gives the uncertainty), and its similarity to
+        the model's training molecules."""
         from trm_hub.model import resolve_device
         from trm_hub.registry import Registry
+        from trm_hub_plugins.molecule.chem import parent_molecule
+        from trm_hub_plugins.molecule.calibration import checkpoint_calibration
+        from trm_hub_plugins.molecule.domain import training_domain
         from trm_hub_plugins.molecule.inference import estimate, label_scale
 
         registry = registry or Registry.load()
@@ -74,17 +79,30 @@ class MoleculeTask(Task):
         for name, indices in groups.items():
             model, meta = self.load_model(weights[name], target)
             mean, std = label_scale(meta)
-            views = int(trained_data(meta).get("views", 1))
+            data = MoleculeData.model_validate(trained_data(meta))
             threshold = halt_threshold(None, meta)
             began = time.perf_counter()
-            smiles = [s for i in indices for s in problems[i].smiles]
-            result = estimate(model, smiles, views, mean, std, halt_threshold=threshold)
-            per_molecule = (time.perf_counter() - began) / len(smiles)
+            parents = [parent_molecule(s) for i in indices for s in problems[i].smiles]
+            fragments = [p.smiles for p in parents]
+            result = estimate(model, fragments, data.views, mean, std, halt_threshold=threshold)
+            calibration = checkpoint_calibration(meta)
+            sd = calibration.sd(result.spread) if calibration is not None else result.spread
+            domain = training_domain(data.property, data.split, data.split_seed)
+            similarity = domain.nearest_similarity(fragments)
+            per_molecule = (time.perf_counter() - began) / len(fragments)
             start = 0
             for i in indices:
                 part = slice(start, start + len(problems[i].smiles))
                 start = part.stop
-                solution = self.decode(problems[i], result.values[part], result.spread[part])
+                solution = self.decode(
+                    problems[i],
+                    result.values[part],
+                    sd[part],
+                    spreads=result.spread[part],
+                    parents=parents[part],
+                    similarity=similarity[part],
+                    similarity_threshold=domain.threshold,
+                )
                 steps = int(round(float(result.steps[part].mean())))
                 answers[i] = Answer(self.name, solution, None, steps, per_molecule * len(problems[i].smiles))
         return [answer for answer in answers if answer is not None]
@@ -96,35 +114,58 @@ class MoleculeTask(Task):
         return [drawing(s) for s in problem.smiles]
 
     def encode(self, problem: MoleculeProblem) -> np.ndarray:
-        """Molecules -> token ids [n_molecules, max_len] with the shipped vocabulary."""
-        from trm_hub_plugins.molecule.tokenizer import default_vocabulary
+        """Molecules (their parent fragments) -> token ids [n_molecules, L] with the shipped vocabulary;
+        L is the vocabulary's length, or the reading length of the longest molecule."""
+        from trm_hub_plugins.molecule.chem import parent_molecule
+        from trm_hub_plugins.molecule.inference import reading_length
+        from trm_hub_plugins.molecule.tokenizer import default_vocabulary, tokenize
 
-        return default_vocabulary().encode_many(problem.smiles)
+        vocab = default_vocabulary()
+        fragments = [parent_molecule(s).smiles for s in problem.smiles]
+        longest = max(len(tokenize(s)) for s in fragments)
+        return vocab.encode_many(fragments, reading_length(longest, vocab.max_len))
 
     def decode(
         self,
         problem: MoleculeProblem,
         values: np.ndarray,
         uncertainties: Sequence[float | None] | np.ndarray | None = None,
+        *,
+        spreads: Sequence[float] | np.ndarray | None = None,
+        parents: Sequence[Any] | None = None,
+        similarity: Sequence[float] | np.ndarray | None = None,
+        similarity_threshold: float | None = None,
     ) -> MoleculeSolution:
-        """Predicted values ([n] or [n, 1]) -> one prediction per molecule with the property's unit."""
+        """Predicted values ([n] or [n, 1]) -> one prediction per molecule with the property's unit,
+        its uncertainty (a standard deviation) and spread over SMILES, the fragment predicted and
+        what was dropped (`parents`, chem.Parent), and the similarity to the training molecules
+        (outside the training set below `similarity_threshold`)."""
         flat = np.asarray(values, dtype=np.float64).reshape(-1)
-        if flat.size != len(problem.smiles):
-            raise ValueError(f"got {flat.size} predicted values for {len(problem.smiles)} molecules")
-        spread = list(uncertainties) if uncertainties is not None else [None] * flat.size
+        count = len(problem.smiles)
+        if flat.size != count:
+            raise ValueError(f"got {flat.size} predicted values for {count} molecules")
+        spread = list(uncertainties) if uncertainties is not None else [None] * count
+        near = [None if similarity is None else float(similarity[k]) for k in range(count)]
         info = PROPERTIES[problem.property]
-        return MoleculeSolution(
-            predictions=[
+        predictions = []
+        for k, (s, v, u) in enumerate(zip(problem.smiles, flat, spread)):
+            parent = parents[k] if parents is not None else None
+            outside = None if near[k] is None or similarity_threshold is None else bool(near[k] < similarity_threshold)
+            predictions.append(
                 Prediction(
                     smiles=s,
                     property=info.name,
                     value=float(v),
                     unit=info.unit,
                     uncertainty=None if u is None else float(u),
+                    spread=None if spreads is None else float(spreads[k]),
+                    fragment=parent.smiles if parent is not None else s,
+                    dropped=list(parent.dropped) if parent is not None else [],
+                    nearest_similarity=None if near[k] is None else round(near[k], 4),
+                    outside_training_set=outside,
                 )
-                for s, v, u in zip(problem.smiles, flat, spread)
-            ]
-        )
+            )
+        return MoleculeSolution(predictions=predictions)
 
     def routing_examples(self, n: int, seed: int) -> Iterator[dict[str, Any]]:
         """Real SMILES from the data sets: one or a list, with or without a property, as written or canonical."""

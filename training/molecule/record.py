@@ -3,8 +3,9 @@
     python training/molecule/record.py runs/molecule/<run> NAME [--ship]
 
 writes training/molecule/NAME/{config.json, metrics.jsonl, eval.json, eval.md}; with --ship the
-checkpoint goes to plugins/molecule/weights/<model>.safetensors (+ .json) and is recorded in the
-shipped registry.yaml with its test RMSE and the baselines'.
+checkpoint goes to plugins/molecule/weights/<model>.safetensors (+ .json, with the uncertainty
+calibration fitted on its validation part) and is recorded in the shipped registry.yaml with its
+test RMSE and the baselines'.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from trm_hub.overrides import resolve_config
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
 from trm_hub_plugins.molecule.evaluation import format_report
 from trm_hub_plugins.molecule.task import MoleculeTask
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibrate import write_calibration  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = ROOT / "plugins/molecule/weights"
@@ -48,13 +52,18 @@ def main(args: list[str]) -> None:
         target = WEIGHTS / f"{model_name}.safetensors"
         for source, dest in ((checkpoint, target), (checkpoint.with_suffix(".json"), target.with_suffix(".json"))):
             atomic_write(dest, lambda tmp, source=source: shutil.copyfile(source, tmp))
+        write_calibration(target, report["calibration"])
         metrics = {
             "split": f"{report['split']} (seed {report['split_seed']})",
             "test_rmse": round(report["trm"]["rmse"], 4),
             "random_forest_test_rmse": round(report["baselines"]["random_forest_rmse"], 4),
             "mean_predictor_test_rmse": round(report["baselines"]["mean_rmse"], 4),
+            "descriptor_forest_test_rmse": round(report["baselines"]["descriptor_forest_rmse"], 4),
             "unit": report["unit"],
         }
+        if "external" in report:
+            metrics["external_set"] = report["external"]["dataset"]
+            metrics["external_rmse"] = round(report["external"]["trm"]["rmse"], 4)
         Registry.load().record("molecule", model_name, target, metrics=metrics, target=SHIPPED_REGISTRY)
         print(f"shipped {target.relative_to(ROOT)} as {model_name}")
 
