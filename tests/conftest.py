@@ -96,3 +96,13 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip() and "warning:" not in line]
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+def in_process_error(result) -> str:
+    """Assert an in-process CLI run (click's CliRunner) failed with one error line and no exception
+    escaping; return that line."""
+    assert result.exit_code != 0, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import ROOT, one_line_error, run_cli
+from conftest import ROOT, in_process_error, one_line_error, run_cli
 from trm_hub.cli import cli
 
 EXAMPLES = sorted(ROOT.glob("plugins/*/examples/*.json"))
@@ -27,15 +27,6 @@ def router_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 def invoke(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), input=stdin)
-
-
-def in_process_error(result: Result) -> str:
-    """Assert an in-process run failed with exactly one error line and no exception escaping."""
-    assert result.exit_code != 0, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_help_plugins_tasks_and_dry_run_import_no_torch() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import in_process_error
 
 from trm_hub.cli import cli
 from trm_hub.registry import SHIPPED_REGISTRY, Registry, read_registry_file, resolve_weights, sha256_of
@@ -25,15 +26,6 @@ def toy(toy_site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
-
-
-def failure(result: Result) -> str:
-    """The one error line of a failed in-process run."""
-    assert result.exit_code != 0, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def user_registry() -> Path:
@@ -80,7 +72,7 @@ def test_no_record_leaves_your_registry_alone(tmp_path: Path) -> None:
     summary = train_toy(tmp_path / "run", "--no-record")
     assert "recorded_in" not in summary and Path(summary["checkpoint"]).is_file()
     assert not user_registry().exists()
-    assert "has no trained weights" in failure(invoke("eval", "plugin=toy_reverse"))
+    assert "has no trained weights" in in_process_error(invoke("eval", "plugin=toy_reverse"))
 
 
 def test_the_registry_option_and_variable_choose_where_train_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,15 +90,15 @@ def test_forget_removes_your_model_and_eval_then_says_how_to_make_one(tmp_path: 
     assert f"removed model 'toy_reverse' of task 'toy_reverse' from {user_registry()}" in removed.stdout
     assert Path(summary["checkpoint"]).is_file(), "forget keeps the checkpoint files"
     assert read_registry_file(user_registry()).tasks == {}
-    line = failure(invoke("eval", "plugin=toy_reverse"))
+    line = in_process_error(invoke("eval", "plugin=toy_reverse"))
     assert f"your registry {user_registry()}" in line and "`trm-hub train plugin=toy_reverse`" in line
     assert str(SHIPPED_REGISTRY) not in line
     assert invoke("train", "plugin=toy_reverse", "--print-config").exit_code == 0, "the suggested command runs"
-    assert "no task has a model 'toy_reverse' in your registry" in failure(invoke("forget", "toy_reverse"))
+    assert "no task has a model 'toy_reverse' in your registry" in in_process_error(invoke("forget", "toy_reverse"))
 
 
 def test_forget_refuses_shipped_models(tmp_path: Path) -> None:
-    line = failure(invoke("forget", "sudoku-4x4"))
+    line = in_process_error(invoke("forget", "sudoku-4x4"))
     assert "model 'sudoku-4x4' of task 'sudoku' is shipped with trm-hub" in line and "only models you recorded" in line
     assert "sudoku-4x4" in read_registry_file(SHIPPED_REGISTRY).tasks["sudoku"].models
 

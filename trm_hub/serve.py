@@ -428,6 +428,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             except Exception as exc:
                 raise RequestError(500, f"the hub failed to load: {describe_error(exc)}") from None
 
+    async def named_problem(task: str, request: Request) -> tuple[Task, Any]:
+        """The named task (404 when unknown) and the request's problem validated by its schema."""
+        from trm_hub.pipeline import unknown_task_message
+
+        await loaded()
+        if task not in hub.tasks:
+            raise RequestError(404, unknown_task_message(task, hub.tasks))
+        raw = read_problem(await read_body(request, hub.settings.max_body_bytes), hub.settings.max_depth)
+        chosen = hub.tasks[task]
+        return chosen, await run_in_threadpool(hub.validate, chosen, raw)
+
     async def answered(key: Key, task: Task, problem: Any, confidence: float | None) -> JSONResponse:
         outcome = await batcher.submit(key, task, problem)
         if isinstance(outcome, BaseException):
@@ -450,14 +461,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
               responses={**ANSWER, **ERRORS, 404: {"model": ErrorBody, "description": "unknown task"}})
     async def solve(task: str, request: Request) -> JSONResponse:
         """What `trm-hub solve TASK` prints for the problem (confidence is null)."""
-        from trm_hub.pipeline import unknown_task_message
-
-        await loaded()
-        if task not in hub.tasks:
-            raise RequestError(404, unknown_task_message(task, hub.tasks))
-        raw = read_problem(await read_body(request, hub.settings.max_body_bytes), hub.settings.max_depth)
-        chosen = hub.tasks[task]
-        problem = await run_in_threadpool(hub.validate, chosen, raw)
+        chosen, problem = await named_problem(task, request)
         key = (chosen.name, await run_in_threadpool(chosen.model_name, problem))
         return await answered(key, chosen, problem, None)
 
@@ -467,14 +471,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                          **ERRORS, 404: {"model": ErrorBody, "description": "unknown task"}})
     async def draw(task: str, request: Request) -> JSONResponse:
         """The task's pictures of the problem, as SVG text."""
-        from trm_hub.pipeline import unknown_task_message
-
-        await loaded()
-        if task not in hub.tasks:
-            raise RequestError(404, unknown_task_message(task, hub.tasks))
-        raw = read_problem(await read_body(request, hub.settings.max_body_bytes), hub.settings.max_depth)
-        chosen = hub.tasks[task]
-        problem = await run_in_threadpool(hub.validate, chosen, raw)
+        chosen, problem = await named_problem(task, request)
         try:
             images = await run_in_threadpool(chosen.pictures, problem)
         except Exception as exc:
