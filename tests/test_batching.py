@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 from trm_hub.pipeline import route_items
 from trm_hub.plugins import load_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal answers: tokens, grids, paths and flags exactly; real numbers (molecule values) to
+    within float32 rounding, since a batch's shape changes the order of a kernel's sums."""
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
 
 
 def test_problems_get_the_same_answer_alone_and_in_a_mixed_batch():
@@ -22,4 +36,5 @@ def test_problems_get_the_same_answer_alone_and_in_a_mixed_batch():
     assert sum("error" not in one for one in alone) >= 20
     for one, mixed, reversed_ in zip(alone, together, backwards):
         for other in (mixed, reversed_):
-            assert {k: v for k, v in other.items() if k != "seconds"} == {k: v for k, v in one.items() if k != "seconds"}
+            got, want = ({k: v for k, v in x.items() if k != "seconds"} for x in (other, one))
+            assert same(got, want), (got, want)
