@@ -225,15 +225,14 @@ class Task:
                 began = time.perf_counter()
                 encoded[i] = np.asarray(self.encode(problems[i]), dtype=np.int64)
                 encoding[i] = time.perf_counter() - began
+            by_length: dict[int, list[int]] = {}
             for i, tokens in encoded.items():
                 if tokens.ndim != 1 or not model.accepts_length(tokens.shape[0]):
                     raise ValueError(
                         f"problem {i} encodes to {tokens.shape[0] if tokens.ndim == 1 else tokens.shape} "
                         f"tokens but the '{model_name}' model takes {seq_len}"
                     )
-            by_length: dict[int, list[int]] = {}
-            for i in indices:
-                by_length.setdefault(encoded[i].shape[0], []).append(i)
+                by_length.setdefault(tokens.shape[0], []).append(i)
             chunks = [
                 same[start : start + self.solve_batch_size]
                 for same in by_length.values()

@@ -61,23 +61,6 @@ def view_tokens(smiles: str, count: int, seq_len: int, vocab: Vocabulary | None 
     return vocab.encode_many(forms, width)
 
 
-def at_length(model: Any, seq_len: int) -> Any:
-    """The same network reading `seq_len` tokens (shares no tensors with `model`; attention with RoPE only)."""
-    if seq_len == model.config.seq_len:
-        return model
-    if model.config.mixer != "attention" or model.config.pos_encodings == "learned":
-        raise ValueError(
-            f"a {model.config.mixer} model with {model.config.pos_encodings} positions reads exactly "
-            f"{model.config.seq_len} tokens"
-        )
-    from trm_hub.model.trm import TRM
-
-    device = next(model.parameters()).device
-    longer = TRM(model.config.model_copy(update={"seq_len": seq_len}))
-    longer.load_state_dict(model.state_dict())
-    return longer.to(device).eval()
-
-
 def label_scale(meta: dict[str, Any]) -> tuple[float, float]:
     """(mean, std) used to standardise a checkpoint's training labels."""
     data = trained_data(meta)
@@ -111,9 +94,7 @@ def estimate(
     for width in sorted({block.shape[1] for block in blocks}):
         members = [i for i, block in enumerate(blocks) if block.shape[1] == width]
         rows = np.concatenate([blocks[i] for i in members])
-        out, used, _ = predict(
-            at_length(model, width), rows, batch_size=batch_size, adaptive=adaptive, halt_threshold=halt_threshold
-        )
+        out, used, _ = predict(model, rows, batch_size=batch_size, adaptive=adaptive, halt_threshold=halt_threshold)
         outputs[members] = out.reshape(len(members), views)
         steps[members] = used.reshape(len(members), views)
     values = outputs.astype(np.float64) * std + mean

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -85,11 +86,22 @@ class TRM(nn.Module):
 
     def net(self, h: torch.Tensor, injection: torch.Tensor) -> torch.Tensor:
         """The one network: add the injection, then run the blocks."""
-        rope = (self.rope_cos, self.rope_sin) if hasattr(self, "rope_cos") else None
+        rope = self.rope_for(h.shape[1]) if hasattr(self, "rope_cos") else None
         h = h + injection
         for block in self.blocks:
             h = block(h, rope)
         return h
+
+    def rope_for(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rotary tables for `length` positions: the model's own, else made once per length."""
+        if length == self.rope_cos.shape[0]:
+            return self.rope_cos, self.rope_sin
+        key = (length, self.rope_cos.device)
+        tables: dict[Any, tuple[torch.Tensor, torch.Tensor]] = self.__dict__.setdefault("_rope_tables", {})
+        if key not in tables:
+            cos, sin = rotary_tables(length, self.rope_cos.shape[1], self.config.rope_theta)
+            tables[key] = (cos.to(self.rope_cos.device), sin.to(self.rope_cos.device))
+        return tables[key]
 
     def recurse(self, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One round: n latent updates from (x, y, z), then one answer update from (y, z)."""
@@ -99,13 +111,16 @@ class TRM(nn.Module):
         return y, z
 
     def accepts_length(self, length: int) -> bool:
-        """Whether the model reads sequences of `length` tokens: its own length, or any square
-        grid for a grid-local model with no position embedding (its weights fit every size)."""
+        """Whether the model reads sequences of `length` tokens: its own length; any length for
+        attention without learned positions; any square grid for a grid-local model with no position
+        embedding (no weight of these depends on the length)."""
         if length == self.config.seq_len:
             return True
-        if self.config.mixer != "conv" or self.embed_pos is not None:
+        if self.embed_pos is not None:
             return False
-        return math.isqrt(length) ** 2 == length
+        if self.config.mixer == "attention":
+            return length > 0
+        return self.config.mixer == "conv" and math.isqrt(length) ** 2 == length
 
     def initial_state(self, batch_size: int, device: torch.device | str | None = None, length: int | None = None) -> State:
         """y and z at their learnt initial values for `batch_size` sequences of `length` tokens
