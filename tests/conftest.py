@@ -15,7 +15,7 @@ from trm_hub.plugins import reset_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PLUGINS = Path(__file__).resolve().parent / "fixtures_plugins"
-HUB_ENV = ("TRM_HUB_LOAD_PLUGINS", "TRM_HUB_STRICT_PLUGINS", "TRM_HUB_REGISTRY", "TRM_HUB_DEBUG")
+HUB_ENV = ("TRM_HUB_LOAD_PLUGINS", "TRM_HUB_STRICT_PLUGINS", "TRM_HUB_REGISTRY", "TRM_HUB_DEBUG", "TRM_HUB_RUNTIME")
 
 USER_DATA = tempfile.TemporaryDirectory(prefix="trm-hub-test-data-")
 os.environ["XDG_DATA_HOME"] = USER_DATA.name
@@ -29,7 +29,8 @@ def clean_hub_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Te
     """Each test starts with no trm-hub environment variables, a fresh plugin manager and an empty
     user data folder of its own (so the user registry is never the real one, here or in a subprocess)."""
     for name in HUB_ENV:
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("user-data")))
     reset_plugin_manager()
     yield

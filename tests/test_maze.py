@@ -681,8 +681,8 @@ def test_views_keep_the_shortest_route_the_shipped_model_proposes():
     for view in range(8):
         out = model.infer(inputs[:, perm[view]], halt_threshold=2.0).outputs.numpy()
         each.append(out[:, np.argsort(perm[view])])
-    one = answer_views(model, inputs, 1, 2.0).outputs.numpy()
-    eight = answer_views(model, inputs, 8, 2.0).outputs.numpy()
+    one = answer_views(model, inputs, 1, 2.0).outputs
+    eight = answer_views(model, inputs, 8, 2.0).outputs
     assert (one == each[0]).all()
     chunked = model.infer(inputs, halt_threshold=2.0, rows=20)
     whole = model.infer(inputs, halt_threshold=2.0)

@@ -558,8 +558,8 @@ def test_views_keep_the_grid_most_views_of_the_shipped_9x9_model_give():
         out = model.infer(torch.as_tensor(apply_maps(inputs, cells[v], digits[v])), halt_threshold=2.0).outputs.numpy()
         each.append(np.take_along_axis(np.argsort(digits[v], axis=1),
                                        np.take_along_axis(out, np.argsort(cells[v], axis=1), axis=1), axis=1))
-    one = answer_views(model, torch.as_tensor(inputs), 1, 2.0).outputs.numpy()
-    eight = answer_views(model, torch.as_tensor(inputs), 8, 2.0).outputs.numpy()
+    one = answer_views(model, torch.as_tensor(inputs), 1, 2.0).outputs
+    eight = answer_views(model, torch.as_tensor(inputs), 8, 2.0).outputs
     assert np.array_equal(one, each[0])
     for i in range(len(inputs)):
         counts = [sum(np.array_equal(a[i], b[i]) for b in each) for a in each]

@@ -90,6 +90,20 @@ registry_option = click.option(
 device_option = click.option(
     "--device", default="auto", show_default=True, callback=_device, help="auto, cpu, cuda or cuda:N."
 )
+def _runtime(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Make --runtime the runtime of every model this process loads."""
+    from trm_hub.runtime import RUNTIME_ENV
+
+    os.environ[RUNTIME_ENV] = value
+    return value
+
+
+runtime_option = click.option(
+    "--runtime", type=click.Choice(["auto", "torch", "onnx"]), default=lambda: os.environ.get("TRM_HUB_RUNTIME", "auto"),
+    show_default="auto", callback=_runtime, expose_value=False,
+    help="What runs the model: onnxruntime (CPU) or torch (CPU or GPU); auto picks onnxruntime on a CPU "
+    "where the model has a step graph, else torch. Also $TRM_HUB_RUNTIME.",
+)
 jsonl_option = click.option("--jsonl", is_flag=True, help="Read the input as JSON Lines even if it is one line.")
 
 
@@ -130,6 +144,7 @@ def _read(problem: str, jsonl: bool) -> tuple[list[Any], bool]:
 @click.option("--dry-run", is_flag=True, help="Print only the routing decision; load no model.")
 @jsonl_option
 @device_option
+@runtime_option
 @registry_option
 def route(problem: str, dry_run: bool, jsonl: bool, device: str, registry_path: str | None) -> None:
     """Route a problem to its task and solve it (JSON Lines in: one answer line per line)."""
@@ -147,6 +162,7 @@ def route(problem: str, dry_run: bool, jsonl: bool, device: str, registry_path: 
 @click.argument("problem", metavar="PROBLEM.json|-")
 @jsonl_option
 @device_option
+@runtime_option
 @registry_option
 def solve(task: str, problem: str, jsonl: bool, device: str, registry_path: str | None) -> None:
     """Solve a problem with the named TASK, skipping the router (confidence is null)."""
@@ -198,23 +214,29 @@ def _print_json(data: Any) -> None:
 @click.option("--print-config", is_flag=True, help="Print the resolved config and stop.")
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Record the new checkpoint (sha256, metrics) in your registry, so that eval, route and solve use it.")
+@click.option("--export/--no-export", "export_graph", default=True, show_default=True,
+              help="Export the checkpoint's ONNX step graph beside it (what onnxruntime answers with).")
 @registry_option
-def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry_path: str | None) -> None:
+def train(overrides: tuple[str, ...], print_config: bool, record: bool, export_graph: bool, registry_path: str | None) -> None:
     """Train a task's model with its recipe: presets, then key=value overrides (nested a.b=v).
 
     Values are JSON when they parse (numbers, true, [9, 9]), else text. Special keys:
     plugin= (task or plugin name), preset=, model_name=. The checkpoint is recorded in your
-    registry (--no-record skips that) and its curves drawn to curves.png beside it.
-    Run under torchrun for DDP.
+    registry (--no-record skips that), its ONNX step graph exported beside it (--no-export skips
+    that) and its curves drawn to curves.png. Run under torchrun for DDP.
     """
     with user_errors():
         task, cfg, special = _config(overrides, "train")
         if print_config:
             _print_json({"task": task.name, "config": cfg.model_dump(mode="json")})
             return
+        from trm_hub.runtime import require_torch
+
+        require_torch("trm-hub train")
         from trm_hub.train import train as train_model
 
         stem = Path(train_model(task, cfg, model_name=special.get("model_name")))
+        stem.with_suffix(".onnx").unlink(missing_ok=True)
         weights = stem.with_suffix(".safetensors")
         meta_path = stem.with_suffix(".json")
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
@@ -225,6 +247,8 @@ def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry
         curves = weights.parent / "curves.png"
         if curves.is_file():
             summary["curves"] = str(curves)
+        if export_graph:
+            summary["onnx"] = _export_graph(weights)
         if record:
             from trm_hub.registry import RegistryError
 
@@ -235,6 +259,19 @@ def train(overrides: tuple[str, ...], print_config: bool, record: bool, registry
                 raise CliError(f"trained {weights}, but did not record it: {exc}") from None
             summary["recorded_in"] = str(registry.write_path)
         _print_json(summary)
+
+
+def _export_graph(weights: Path) -> str | None:
+    """Export a checkpoint's step graph beside it; None (with a note) where the exporter is missing."""
+    try:
+        import onnxscript  # noqa: F401  (torch's ONNX exporter needs it)
+
+        from trm_hub.model import load_checkpoint
+        from trm_hub.model.export import export_step
+    except ImportError as exc:
+        click.echo(f"trm-hub train: no ONNX graph exported ({exc}); pip install onnx onnxscript", err=True)
+        return None
+    return str(export_step(load_checkpoint(weights, "cpu")[0], weights.with_suffix(".onnx")))
 
 
 @cli.command(name="eval", context_settings={"ignore_unknown_options": True})
@@ -248,6 +285,9 @@ def eval_command(overrides: tuple[str, ...], print_config: bool, registry_path: 
         if print_config:
             _print_json({"task": task.name, "checkpoint": special.get("checkpoint"), "config": cfg.model_dump(mode="json")})
             return
+        from trm_hub.runtime import require_torch
+
+        require_torch("trm-hub eval")
         checkpoint = special.get("checkpoint")
         if checkpoint is None:
             model_name = special.get("model_name") or task.checkpoint_name(cfg)
@@ -413,6 +453,37 @@ def plot(runs: tuple[str, ...], out: str | None, tensorboard_dir: str | None) ->
                 click.echo(f"wrote TensorBoard events to {folder}")
 
 
+@cli.command()
+@click.argument("model_name")
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Folder to write the bundle into.")
+@click.option("--quantize", type=click.Choice(["int8"]), default=None,
+              help="Also write a dynamically quantised graph (int8 weights).")
+@click.option("--task", "task_name", default=None, help="The task the model belongs to (when several have one of that name).")
+@registry_option
+def export(model_name: str, out: str, quantize: str | None, task_name: str | None, registry_path: str | None) -> None:
+    """Write MODEL_NAME as a bundle for onnxruntime on another machine or device.
+
+    The bundle is the model's ONNX step graph (MODEL.onnx, and MODEL.int8.onnx with --quantize)
+    and MODEL.json: shapes, initial state, halting threshold and step limit, the task's vocabulary
+    and views, and the sha256 of each file. docs/deploy.md shows the loop that runs it.
+    """
+    from trm_hub.bundle import export_bundle
+    from trm_hub.plugins import load_tasks
+
+    with user_errors():
+        registry = _registry(registry_path)
+        found = sorted({task for task, _ in registry.find(model_name, task_name)})
+        if not found:
+            raise CliError(f"no task has a model '{model_name}' (`trm-hub tasks` lists them)")
+        if len(found) > 1:
+            raise CliError(f"several tasks have a model '{model_name}' ({', '.join(found)}); say which with --task")
+        tasks = load_tasks()
+        if found[0] not in tasks:
+            raise CliError(f"model '{model_name}' belongs to task '{found[0]}', which no installed plugin serves")
+        info = export_bundle(registry, tasks[found[0]], model_name, Path(out), quantize)
+        _print_json({"bundle": str(Path(out) / f"{model_name}.json"), "graphs": info["graphs"], "sha256": info["sha256"]})
+
+
 @cli.command("new-plugin", short_help="Write a working task plugin to start your own from.")
 @click.argument("name")
 @click.option("--dir", "target", type=click.Path(), default=None,
@@ -454,6 +525,7 @@ def new_plugin(name: str, target: str | None) -> None:
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
               show_default=True)
 @device_option
+@runtime_option
 @registry_option
 def serve(host: str, port: int, max_body_bytes: int, max_depth: int, batch_wait_ms: float, batch_size: int,
           workers: int | None, threads: int | None, log_level: str, device: str, registry_path: str | None) -> None:
@@ -469,12 +541,9 @@ def serve(host: str, port: int, max_body_bytes: int, max_depth: int, batch_wait_
     with user_errors():
         if registry_path:
             _registry(registry_path)
-        from trm_hub.model import resolve_device
+        from trm_hub.runtime import check_device
 
-        try:
-            resolve_device(device)
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
+        check_device(device)
         settings = ServeSettings(device=device, max_body_bytes=max_body_bytes, max_depth=max_depth,
                                  batch_wait_ms=batch_wait_ms, batch_size=batch_size, workers=workers,
                                  threads=threads, registry_path=registry_path)

@@ -29,7 +29,8 @@ USER = "user"
 HEADER = (
     "# trm-hub registry: the tasks the hub serves and the checkpoints each uses.\n"
     "# Weights are `package.module:relative/file.safetensors` (package data) or a path, absolute or\n"
-    "# relative to this file; sha256 is checked before a checkpoint is loaded. Written by `trm-hub`.\n"
+    "# relative to this file; sha256 is checked before a checkpoint is loaded, onnx_sha256 before its\n"
+    "# step graph (`stem.onnx`, beside the weights) is. Written by `trm-hub`.\n"
 )
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PACKAGE_REF = re.compile(r"^([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*):(.+)$")
@@ -47,10 +48,11 @@ class ModelEntry(BaseModel):
     weights: str
     sha256: str
     config_sha256: str | None = None
+    onnx_sha256: str | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
     notes: str | None = None
 
-    @field_validator("sha256", "config_sha256")
+    @field_validator("sha256", "config_sha256", "onnx_sha256")
     @classmethod
     def _hex_digest(cls, value: str | None) -> str | None:
         if value is not None and not _SHA256.match(value):
@@ -178,6 +180,11 @@ def config_path_for(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
 
+def graph_path_for(weights: Path) -> Path:
+    """The ONNX step graph beside a checkpoint's tensors (`stem.onnx`)."""
+    return weights.with_suffix(".onnx")
+
+
 class Registry:
     """The shipped registry, overlaid by a user registry (entries replace by task and model name)."""
 
@@ -281,6 +288,15 @@ class Registry:
             self._check(config_path_for(path), entry.config_sha256, "checkpoint config")
         return path
 
+    def graph_for(self, task: str, model_name: str | None = None) -> Path | None:
+        """The verified ONNX step graph of a task's model (sha256 checked); None when none is recorded."""
+        entry, base = self.entry(task, model_name)
+        if entry.onnx_sha256 is None:
+            return None
+        path = graph_path_for(resolve_weights(entry.weights, base))
+        self._check(path, entry.onnx_sha256, "ONNX step graph")
+        return path
+
     def status(self, task: str) -> list[dict[str, Any]]:
         """The task's models: whether each weights file is present (no hashing) and which registry names it."""
         shipped = self.shipped.tasks.get(task, TaskEntry()).models
@@ -333,11 +349,12 @@ class Registry:
             reference = weights
         else:
             reference = _package_reference(path) or _file_reference(path, target.parent)
-        config = config_path_for(path)
+        config, graph = config_path_for(path), graph_path_for(path)
         entry = ModelEntry(
             weights=Path(reference).as_posix() if ":" not in reference else reference,
             sha256=sha256_of(path),
             config_sha256=sha256_of(config) if config.is_file() else None,
+            onnx_sha256=sha256_of(graph) if graph.is_file() else None,
             metrics=dict(metrics or {}),
             notes=notes,
         )

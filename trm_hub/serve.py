@@ -218,11 +218,9 @@ def cpu_cores() -> int:
 
 
 def uses_gpu(device: str) -> bool:
-    if device == "auto":
-        import torch
+    from trm_hub.runtime import wants_cuda
 
-        return torch.cuda.is_available()
-    return device.startswith(("cuda", "mps"))
+    return wants_cuda(device) or device.startswith("mps")
 
 
 def worker_count(settings: ServeSettings) -> int:
@@ -248,7 +246,6 @@ class Hub:
 
     def load(self) -> None:
         """Load the tasks, the router and every registered model once (a model that fails is noted)."""
-        from trm_hub.model import resolve_device
         from trm_hub.plugins import collect_tasks, get_plugin_manager
         from trm_hub.registry import Registry
         from trm_hub.router import router_for
@@ -258,8 +255,9 @@ class Hub:
         self.tasks = {name: entry.task for name, entry in registered.items()}
         self.plugins = {name: entry.plugin for name, entry in registered.items()}
         self.registry = Registry.load(self.settings.registry_path)
-        device = resolve_device(self.settings.device)
-        if device.type == "cpu":
+        from trm_hub.runtime import has_torch
+
+        if has_torch() and not uses_gpu(self.settings.device):
             import torch
 
             torch.set_num_threads(self.settings.threads or max(1, cpu_cores() // self.workers))
@@ -268,7 +266,7 @@ class Hub:
             self.models[name] = {}
             for model_name in sorted(self.registry.entries(name)):
                 try:
-                    task.load_model(self.registry.weights_for(name, model_name), device)
+                    task.load_engine(self.registry, model_name, self.settings.device)
                     self.models[name][model_name] = None
                 except Exception as exc:
                     self.models[name][model_name] = describe_error(exc)

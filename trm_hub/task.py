@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
@@ -15,9 +15,6 @@ from trm_hub.config import TrainConfig
 
 if TYPE_CHECKING:
     from trm_hub.registry import Registry
-
-
-SMALL_CPU_BATCH = 16
 
 
 def trained_data(meta: dict[str, Any]) -> dict[str, Any]:
@@ -42,22 +39,6 @@ def halt_threshold(cfg: Any, meta: dict[str, Any]) -> float:
     if cfg is not None and "halt_threshold" in getattr(cfg, "model_fields_set", ()):
         return float(cfg.halt_threshold)
     return float((meta.get("train") or {}).get("halt_threshold", 0.0))
-
-
-@contextmanager
-def threads_for(device: Any, batch_size: int) -> Iterator[None]:
-    """One CPU thread for small CPU batches (extra threads only add contention there)."""
-    import torch
-
-    if getattr(device, "type", str(device)) != "cpu" or batch_size >= SMALL_CPU_BATCH:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class Problem(BaseModel):
@@ -178,13 +159,21 @@ class Task:
         """SVG drawings of a problem for the web page of `trm-hub serve` (none by default)."""
         return []
 
-    def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
-        """The model's `Inference` for a batch of encoded problems (a task may answer several
+    def infer(self, engine: Any, inputs: np.ndarray, meta: dict[str, Any], halt_threshold: float) -> Any:
+        """The engine's `Result` for a batch of encoded problems [B, L] (a task may answer several
         views of each problem here)."""
-        return model.infer(inputs, halt_threshold=halt_threshold)
+        return engine.infer(inputs, halt_threshold=halt_threshold)
+
+    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """What an app needs besides the graph to use this model (vocabulary, views), for the JSON of
+        an exported bundle; nothing by default."""
+        return {}
+
+    def configure(self, meta: dict[str, Any]) -> None:
+        """Adopt what `encode` needs from a checkpoint about to answer (its meta); nothing by default."""
 
     def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
-        """Load (once per file version and device) the checkpoint at `path` and check it is this task's."""
+        """Load (once per file version and device) the torch TRM at `path` and check it is this task's."""
         from trm_hub.model import load_checkpoint
 
         stat = Path(path).stat()
@@ -192,64 +181,89 @@ class Task:
         cache: dict[tuple[str, int, str], tuple[Any, dict[str, Any]]] = self.__dict__.setdefault("_models", {})
         if key not in cache:
             model, meta = load_checkpoint(path, device=device)
-            owner = meta.get("task")
-            if owner is not None and owner != self.name:
-                raise ValueError(f"checkpoint {path} was trained for task '{owner}', not '{self.name}'")
+            self._check_owner(path, meta)
             cache[key] = (model, meta)
+        self.configure(cache[key][1])
         return cache[key]
 
+    def load_engine(self, registry: "Registry", model_name: str, device: str = "auto",
+                    runtime: str | None = None) -> tuple[Any, dict[str, Any]]:
+        """The engine that answers with a registered model (verified weights, and its verified step
+        graph where one is recorded), loaded once per file version, runtime and device; and its meta.
+
+        `runtime` is torch, onnx or auto (default: $TRM_HUB_RUNTIME, else auto: onnxruntime on a CPU
+        when the model has a step graph, else torch)."""
+        from trm_hub.runtime import RUNTIME_ENV, load_engine, read_meta
+
+        weights = registry.weights_for(self.name, model_name)
+        graph = registry.graph_for(self.name, model_name)
+        runtime = runtime or os.environ.get(RUNTIME_ENV) or "auto"
+        key = (str(weights), Path(weights).stat().st_mtime_ns, str(graph), runtime, str(device))
+        cache: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = self.__dict__.setdefault("_engines", {})
+        if key not in cache:
+            meta = read_meta(weights)
+            self._check_owner(weights, meta)
+            cache[key] = (load_engine(weights, graph, meta, runtime, device), meta)
+        self.configure(cache[key][1])
+        return cache[key]
+
+    def _check_owner(self, path: Path, meta: dict[str, Any]) -> None:
+        owner = meta.get("task")
+        if owner is not None and owner != self.name:
+            raise ValueError(f"checkpoint {path} was trained for task '{owner}', not '{self.name}'")
+
     def solve(
-        self, problems: Sequence[Problem], device: str = "auto", registry: "Registry | None" = None
+        self, problems: Sequence[Problem], device: str = "auto", registry: "Registry | None" = None,
+        runtime: str | None = None,
     ) -> list[Answer]:
-        """Batched answers: per model, verified weights -> encode -> `self.infer` -> decode -> verify."""
+        """Answers in order: problems grouped by the model that serves them, each group answered by
+        `answer_with` on that model's engine."""
         from trm_hub.registry import Registry
 
         registry = registry or Registry.load()
         groups: dict[str, list[int]] = {}
         for index, problem in enumerate(problems):
             groups.setdefault(self.model_name(problem), []).append(index)
-        weights = {model_name: registry.weights_for(self.name, model_name) for model_name in groups}
-
-        import torch
-
-        from trm_hub.model import resolve_device
-
-        target = resolve_device(device)
+        engines = {name: self.load_engine(registry, name, device, runtime) for name in groups}
         answers: list[Answer | None] = [None] * len(problems)
         for model_name, indices in groups.items():
-            model, meta = self.load_model(weights[model_name], target)
-            threshold = halt_threshold(None, meta)
-            seq_len = model.config.seq_len
-            encoded, encoding = {}, {}
-            for i in indices:
-                began = time.perf_counter()
-                encoded[i] = np.asarray(self.encode(problems[i]), dtype=np.int64)
-                encoding[i] = time.perf_counter() - began
-            by_length: dict[int, list[int]] = {}
-            for i, tokens in encoded.items():
-                if tokens.ndim != 1 or not model.accepts_length(tokens.shape[0]):
-                    raise ValueError(
-                        f"problem {i} encodes to {tokens.shape[0] if tokens.ndim == 1 else tokens.shape} "
-                        f"tokens but the '{model_name}' model takes {seq_len}"
-                    )
-                by_length.setdefault(tokens.shape[0], []).append(i)
-            chunks = [
-                same[start : start + self.solve_batch_size]
-                for same in by_length.values()
-                for start in range(0, len(same), self.solve_batch_size)
-            ]
-            for chunk in chunks:
-                began = time.perf_counter()
-                inputs = torch.as_tensor(np.stack([encoded[i] for i in chunk]), device=target)
-                with threads_for(target, len(chunk)):
-                    result = self.infer(model, inputs, meta, threshold)
-                outputs = result.outputs.cpu().numpy()
-                steps = result.steps.cpu().tolist()
-                shared = (time.perf_counter() - began) / len(chunk)
-                for row, i in enumerate(chunk):
-                    own = time.perf_counter()
-                    solution = self.decode(problems[i], outputs[row])
-                    verified = self.verify(problems[i], solution)
-                    seconds = encoding[i] + shared + time.perf_counter() - own
-                    answers[i] = Answer(self.name, solution, verified, int(steps[row]), seconds)
+            engine, meta = engines[model_name]
+            self.configure(meta)
+            for i, answer in zip(indices, self.answer_with(engine, meta, [problems[i] for i in indices])):
+                answers[i] = answer
+        return [answer for answer in answers if answer is not None]
+
+    def answer_with(self, engine: Any, meta: dict[str, Any], problems: Sequence[Problem]) -> list[Answer]:
+        """One model's answers: encode -> `self.infer` (in batches of one length) -> decode -> verify."""
+        threshold = halt_threshold(None, meta)
+        encoded, encoding = {}, {}
+        for i, problem in enumerate(problems):
+            began = time.perf_counter()
+            encoded[i] = np.asarray(self.encode(problem), dtype=np.int64)
+            encoding[i] = time.perf_counter() - began
+        by_length: dict[int, list[int]] = {}
+        for i, tokens in encoded.items():
+            if tokens.ndim != 1 or not engine.accepts_length(tokens.shape[0]):
+                raise ValueError(
+                    f"problem {i} encodes to {tokens.shape[0] if tokens.ndim == 1 else tokens.shape} "
+                    f"tokens but the '{self.model_name(problems[i])}' model takes {engine.config.seq_len}"
+                )
+            by_length.setdefault(tokens.shape[0], []).append(i)
+        chunks = [
+            same[start : start + self.solve_batch_size]
+            for same in by_length.values()
+            for start in range(0, len(same), self.solve_batch_size)
+        ]
+        answers: list[Answer | None] = [None] * len(problems)
+        for chunk in chunks:
+            began = time.perf_counter()
+            result = self.infer(engine, np.stack([encoded[i] for i in chunk]), meta, threshold)
+            outputs, steps = np.asarray(result.outputs), np.asarray(result.steps).tolist()
+            shared = (time.perf_counter() - began) / len(chunk)
+            for row, i in enumerate(chunk):
+                own = time.perf_counter()
+                solution = self.decode(problems[i], outputs[row])
+                verified = self.verify(problems[i], solution)
+                seconds = encoding[i] + shared + time.perf_counter() - own
+                answers[i] = Answer(self.name, solution, verified, int(steps[row]), seconds)
         return [answer for answer in answers if answer is not None]

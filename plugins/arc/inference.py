@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import numpy as np
-import torch
+import sys
 
-from trm_hub.model import TRM
-from trm_hub.task import halt_threshold, threads_for, trained_recipe
+import numpy as np
+
+from trm_hub.runtime import Engine, TRAIN_EXTRA, as_engine, has_torch
+from trm_hub.task import halt_threshold, trained_recipe
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
 from trm_hub_plugins.arc.canvas import decode_grid, encode_grid, fits, grid_shape
 from trm_hub_plugins.arc.recipe import ArcRecipe
@@ -58,7 +59,7 @@ def check_fits(problem: ArcProblem, canvas: int) -> None:
 
 
 def predict_views(
-    model: TRM,
+    engine: Engine,
     problem: ArcProblem,
     canvas: int,
     views: Sequence[Augmentation],
@@ -66,20 +67,19 @@ def predict_views(
     threshold: float = 0.0,
 ) -> tuple[list[list[Grid | None]], list[list[float]], list[int]]:
     """Per test input: the grid each view predicts (in the original frame), its Q-halt probability; steps used."""
-    device = next(model.parameters()).device
+    engine = as_engine(engine)
     tokens = [encode_grid(aug.apply(item.input), canvas) for item in problem.test for aug in views]
     puzzle = [pid for _ in problem.test for pid in ids]
     grids: list[Grid | None] = []
     probs: list[float] = []
     steps: list[int] = []
     for start in range(0, len(tokens), INFER_BATCH):
-        x = torch.as_tensor(np.stack(tokens[start : start + INFER_BATCH]), device=device)
-        p = torch.as_tensor(puzzle[start : start + INFER_BATCH], device=device) if model.puzzle_emb is not None else None
-        with threads_for(device, len(x)):
-            result = model.infer(x, p, halt_threshold=threshold)
-        outputs = result.outputs.cpu().numpy()
-        probs += torch.sigmoid(result.q_halt.float()).cpu().tolist()
-        steps += result.steps.cpu().tolist()
+        x = np.stack(tokens[start : start + INFER_BATCH])
+        p = np.asarray(puzzle[start : start + INFER_BATCH]) if engine.config.puzzle_emb_ndim else None
+        result = engine.infer(x, p, halt_threshold=threshold)
+        outputs = result.outputs
+        probs += (1.0 / (1.0 + np.exp(-result.q_halt.astype(np.float64)))).tolist()
+        steps += result.steps.tolist()
         for row, k in zip(outputs, range(start, start + len(outputs))):
             grid = decode_grid(row)
             grids.append(None if grid is None else views[k % len(views)].invert(grid))
@@ -106,7 +106,7 @@ def vote_solution(candidates: list[list[Grid | None]], probs: list[list[float]])
 
 
 def answer(
-    model: TRM,
+    engine: Engine,
     meta: dict[str, Any],
     problem: ArcProblem,
     canvas: int,
@@ -114,33 +114,51 @@ def answer(
     trained: list[tuple[Augmentation, int]] | None,
     label: str = "task",
 ) -> tuple[ArcSolution, float]:
-    """Answer one task: trained views if the task was trained on, else test-time training or the blank id."""
+    """Answer one task: trained views if the task was trained on, else test-time training (torch) or
+    the blank id."""
     check_fits(problem, canvas)
+    engine = as_engine(engine)
     threshold = halt_threshold(None, meta)
     rng = np.random.default_rng(settings.seed)
     ttt: dict[str, float | int] | None = None
     if trained:
         chosen = trained[: settings.views]
-        net, views, ids, mode = model, [a for a, _ in chosen], [p for _, p in chosen], "trained"
-    elif settings.ttt_seconds > 0 or settings.ttt_steps:
+        net, views, ids, mode = engine, [a for a, _ in chosen], [p for _, p in chosen], "trained"
+    elif (settings.ttt_seconds > 0 or settings.ttt_steps) and has_torch():
+        from trm_hub.runtime.torch_engine import TorchEngine
         from trm_hub_plugins.arc.ttt import fit_to_task
 
         demos = [{"input": p.input, "output": p.output} for p in problem.train]
         tuned = fit_to_task(
-            model, demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=trained_recipe(ArcRecipe, meta),
+            torch_model(engine, meta), demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=trained_recipe(ArcRecipe, meta),
             rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps,
         )
-        net, views, ids, mode, ttt = tuned.model, tuned.views, tuned.ids, "test-time trained", tuned.stats
+        net, views, ids, mode, ttt = TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats
     else:
-        net, views, mode = model, sample_augmentations(settings.views, rng), "blank"
+        if settings.ttt_seconds > 0 or settings.ttt_steps:
+            print(f"arc: {label} is new to the model and test-time training needs torch ({TRAIN_EXTRA}); "
+                  "answering without it", file=sys.stderr)
+        net, views, mode = engine, sample_augmentations(settings.views, rng), "blank"
         ids = [0] * len(views)
     candidates, probs, steps = predict_views(net, problem, canvas, views, ids, threshold)
     solution = ArcSolution(**vote_solution(candidates, probs), views=len(views), puzzle_ids=mode, ttt=ttt)
     return solution, float(np.mean(steps)) if steps else 0.0
 
 
+def torch_model(engine: Engine, meta: dict[str, Any]) -> Any:
+    """The torch TRM behind an engine (loaded from the checkpoint when the engine is onnxruntime's)."""
+    if engine.runtime == "torch":
+        return engine.model
+    from trm_hub.model import load_checkpoint
+
+    cache = engine.__dict__.setdefault("_torch_model", {})
+    if "model" not in cache:
+        cache["model"] = load_checkpoint(engine.weights, "cpu")[0]
+    return cache["model"]
+
+
 def solve_all(
-    model: TRM,
+    engine: Engine,
     meta: dict[str, Any],
     problems: Sequence[ArcProblem],
     canvas: int,
@@ -156,6 +174,6 @@ def solve_all(
         began = time.perf_counter()
         key = demo_key([{"input": p.input, "output": p.output} for p in problem.train])
         label = labels[i] if labels is not None else f"task {i}"
-        solution, steps = answer(model, meta, problem, canvas, settings, table.get(key), label)
+        solution, steps = answer(engine, meta, problem, canvas, settings, table.get(key), label)
         results.append((solution, steps, time.perf_counter() - began))
     return results

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
@@ -12,9 +11,6 @@ from trm_hub.task import Answer, Task, TaskData, trained_data
 from trm_hub_plugins.arc.canvas import DEFAULT_CANVAS, decode_grid, encode_grid
 from trm_hub_plugins.arc.recipe import ArcData, ArcRecipe, canvas_from_meta
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution
-
-if TYPE_CHECKING:
-    from trm_hub.registry import Registry
 
 ROUTING_SETS = ("arc1/train", "arc1/eval", "arc2/train", "arc2/eval")
 
@@ -43,6 +39,13 @@ class ArcTask(Task):
         seconds = self.ttt_seconds if self.ttt_seconds is not None else env_number(TTT_ENV, data.ttt_seconds)
         return Settings(views=int(views), ttt_seconds=float(seconds), seed=data.seed, ttt_lr_scale=data.ttt_lr_scale)
 
+    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Token layout, canvas and views (trained puzzle ids are per task; id 0 is the blank one)."""
+        from trm_hub_plugins.arc.canvas import COLOUR_OFFSET, EOS, PAD
+
+        return {"vocabulary": {"pad": PAD, "end_of_grid": EOS, "colour_0": COLOUR_OFFSET},
+                "canvas": canvas_from_meta(meta) or self.canvas, "views": self.settings(meta).views}
+
     def checkpoint_name(self, cfg: Any) -> str:
         """Every ARC run makes the model named 'arc'."""
         return self.name
@@ -67,11 +70,9 @@ class ArcTask(Task):
         )
         return TaskData(train=built.train, test=built.test, augment=translate_batch if data.translate else None)
 
-    def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
-        """Load a checkpoint and adopt its canvas."""
-        model, meta = super().load_model(path, device)
+    def configure(self, meta: dict[str, Any]) -> None:
+        """Adopt the canvas of the checkpoint about to answer."""
         self.canvas = canvas_from_meta(meta) or self.canvas
-        return model, meta
 
     def view_table(self, model: Any, meta: dict[str, Any]) -> dict[str, list[Any]]:
         """Demonstration fingerprint -> trained (augmentation, puzzle id) views, rebuilt from the run's recipe."""
@@ -82,7 +83,7 @@ class ArcTask(Task):
         key = repr(sorted(data.items()))
         if key not in cache:
             table: dict[str, list[Any]] = {}
-            if model.puzzle_emb is not None and data:
+            if model.config.puzzle_emb_ndim and data:
                 views = run_views(ArcData.model_validate(data))
                 if len(views) + 1 == model.config.num_puzzle_identifiers:
                     table = view_table(views)
@@ -95,23 +96,11 @@ class ArcTask(Task):
             cache[key] = table
         return cache[key]
 
-    def solve(
-        self, problems: Sequence[ArcProblem], device: str = "auto", registry: "Registry | None" = None
-    ) -> list[Answer]:
+    def answer_with(self, model: Any, meta: dict[str, Any], problems: Sequence[ArcProblem]) -> list[Answer]:
         """Vote over augmented views of each test input; new tasks get test-time training first."""
-        from trm_hub.model import resolve_device
-        from trm_hub.registry import Registry
-
-        registry = registry or Registry.load()
-        weights = registry.weights_for(self.name, self.model_name(problems[0]) if problems else None)
-        model, meta = self.load_model(weights, resolve_device(device))
-        canvas = canvas_from_meta(meta) or self.canvas
-        return self.answer_with(model, meta, problems, canvas)
-
-    def answer_with(self, model: Any, meta: dict[str, Any], problems: Sequence[ArcProblem], canvas: int) -> list[Answer]:
-        """Answers of a loaded model (see `solve`)."""
         from trm_hub_plugins.arc.inference import solve_all
 
+        canvas = canvas_from_meta(meta) or self.canvas
         settings = self.settings(meta)
         table = self.view_table(model, meta)
         answers = []

@@ -45,12 +45,6 @@ class MazeTask(Task):
             self._canvas = self._registered_canvas() or MazeData().canvas
         return self._canvas
 
-    def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
-        """Load a checkpoint and adopt its canvas, so `encode` pads mazes to what it takes."""
-        model, meta = super().load_model(path, device)
-        self.configure(meta)
-        return model, meta
-
     def configure(self, meta: dict[str, Any]) -> None:
         """Adopt the canvas of a loaded checkpoint (its meta dict)."""
         canvas = canvas_from_meta(meta)
@@ -61,14 +55,22 @@ class MazeTask(Task):
         """Views answered per maze: the one given to the task, else the checkpoint's recipe's."""
         return self._views if self._views is not None else int(trained_data(meta).get("views", MazeData().views))
 
-    def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
+    def infer(self, engine: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
         """Answer the maze's symmetric views and keep the shortest route they propose; a maze on a
         canvas larger than the trained one may take proportionally more supervision steps."""
         from trm_hub_plugins.maze.views import answer_views
 
-        trained = canvas_from_meta(meta) or math.isqrt(int(model.config.seq_len))
-        limit = step_limit(model.config.halt_max_steps, math.isqrt(inputs.shape[1]), trained)
-        return answer_views(model, inputs, self.views(meta), halt_threshold, max_steps=limit)
+        trained = canvas_from_meta(meta) or math.isqrt(int(engine.config.seq_len))
+        limit = step_limit(engine.config.halt_max_steps, math.isqrt(inputs.shape[1]), trained)
+        return answer_views(engine, inputs, self.views(meta), halt_threshold, max_steps=limit)
+
+    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Token layout, trained canvas (a smaller maze sits in its top-left corner) and views (symmetries)."""
+        from trm_hub_plugins.maze import tokens
+
+        names = ("pad", "wall", "open", "start", "goal", "path")
+        return {"vocabulary": {name: getattr(tokens, name.upper()) for name in names},
+                "canvas": canvas_from_meta(meta) or self.canvas, "views": self.views(meta)}
 
     def _registered_canvas(self) -> int | None:
         candidates: list[Path] = []

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
-from trm_hub.model import Inference
+from trm_hub.runtime import Engine, Result, as_array, as_engine
 from trm_hub_plugins.maze.augment import dihedral_permutations
 from trm_hub_plugins.maze.solver import walk
 from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
@@ -33,8 +32,8 @@ def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
     return len(path) - 1
 
 
-def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
-                 halt_threshold: float = 0.0, max_steps: int | None = None) -> Inference:
+def answer_views(engine: Engine, inputs: np.ndarray, views: int,
+                 halt_threshold: float = 0.0, max_steps: int | None = None) -> Result:
     """Answer each maze [B, canvas*canvas] in its first `views` symmetries (rotations, then
     their transposes) as one batch; keep, per maze, the view whose marks make the shortest S..G
     route (the maze as given when none makes one, the earlier view on ties).
@@ -44,23 +43,22 @@ def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
     """
     if not 1 <= views <= MAX_VIEWS:
         raise ValueError(f"views must be 1..{MAX_VIEWS} (the symmetries of the square), got {views}")
+    engine, given = as_engine(engine), as_array(inputs)
     if views == 1:
-        return model.infer(inputs, halt_threshold=halt_threshold, max_steps=max_steps)
-    batch, length = inputs.shape
+        return engine.infer(given, halt_threshold=halt_threshold, max_steps=max_steps)
+    batch, length = given.shape
     canvas = math.isqrt(length)
-    perm = torch.as_tensor(dihedral_permutations(canvas)[:views], device=inputs.device)
-    stacked = inputs[:, perm].transpose(0, 1).reshape(views * batch, length)
-    result = model.infer(stacked, halt_threshold=halt_threshold, max_steps=max_steps,
-                         rows=max(1, CPU_CELLS // length) if inputs.device.type == "cpu" else None)
-    back = torch.argsort(perm, dim=1)[:, None, :].expand(views, batch, length)
-    outputs = result.outputs.view(views, batch, length).gather(2, back)
-    given, answers = inputs.cpu().numpy(), outputs.cpu().numpy()
+    perm = np.asarray(dihedral_permutations(canvas)[:views])
+    stacked = given[:, perm].transpose(1, 0, 2).reshape(views * batch, length)
+    result = engine.infer(stacked, halt_threshold=halt_threshold, max_steps=max_steps,
+                          rows=max(1, CPU_CELLS // length) if engine.device == "cpu" else None)
+    back = np.argsort(perm, axis=1)[:, None, :]
+    answers = np.take_along_axis(result.outputs.reshape(views, batch, length), back, axis=2)
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
         lengths = [route_length(given[i], answers[v, i]) for v in range(views)]
         found = [(n, v) for v, n in enumerate(lengths) if n is not None]
         best[i] = min(found)[1] if found else 0
-    pick = torch.as_tensor(best, device=inputs.device)
-    rows = torch.arange(batch, device=inputs.device)
-    return Inference(outputs[pick, rows], result.steps.view(views, batch)[pick, rows],
-                     result.q_halt.view(views, batch)[pick, rows])
+    rows = np.arange(batch)
+    return Result(answers[best, rows], result.steps.reshape(views, batch)[best, rows],
+                  result.q_halt.reshape(views, batch)[best, rows])

@@ -81,10 +81,13 @@ def estimate(
     batch_size: int = 512,
     adaptive: bool = True,
 ) -> Estimates:
-    """Predict every molecule from `views` SMILES each and average (in the label's units)."""
-    from trm_hub.train.evaluate import predict
+    """Predict every molecule from `views` SMILES each and average (in the label's units).
 
-    seq_len = model.config.seq_len
+    `model` is an engine (`trm_hub.runtime`) or a torch TRM."""
+    from trm_hub.runtime import as_engine
+
+    engine = as_engine(model)
+    seq_len = engine.config.seq_len
     if not smiles:
         empty = np.zeros(0)
         return Estimates(empty, empty, empty)
@@ -94,8 +97,8 @@ def estimate(
     for width in sorted({block.shape[1] for block in blocks}):
         members = [i for i, block in enumerate(blocks) if block.shape[1] == width]
         rows = np.concatenate([blocks[i] for i in members])
-        out, used, _ = predict(model, rows, batch_size=batch_size, adaptive=adaptive, halt_threshold=halt_threshold)
-        outputs[members] = out.reshape(len(members), views)
-        steps[members] = used.reshape(len(members), views)
+        result = engine.infer(rows, halt_threshold=halt_threshold, adaptive=adaptive, rows=batch_size)
+        outputs[members] = result.outputs.reshape(len(members), views)
+        steps[members] = result.steps.reshape(len(members), views)
     values = outputs.astype(np.float64) * std + mean
     return Estimates(values.mean(axis=1), values.std(axis=1), steps.mean(axis=1))

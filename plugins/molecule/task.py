@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
@@ -12,9 +12,6 @@ from trm_hub.task import Answer, Task, TaskData, halt_threshold, trained_data
 from trm_hub_plugins.molecule.properties import PROPERTIES
 from trm_hub_plugins.molecule.recipe import MoleculeData, MoleculeRecipe, model_name_for
 from trm_hub_plugins.molecule.schema import MoleculeProblem, MoleculeSolution, Prediction
-
-if TYPE_CHECKING:
-    from trm_hub.registry import Registry
 
 PROPERTY_SPELLINGS = {
     "solubility": ("solubility", "ESOL", "logS"),
@@ -56,56 +53,47 @@ class MoleculeTask(Task):
 
         return evaluate_checkpoint(model, meta, cfg)
 
-    def solve(
-        self, problems: Sequence[MoleculeProblem], device: str = "auto", registry: "Registry | None" = None
-    ) -> list[Answer]:
-        """Per property model: the parent fragment of each molecule, averaged over several SMILES of it
-        (their spread, calibrated on validation data, gives the uncertainty), and its similarity to
-        the model's training molecules."""
-        from trm_hub.model import resolve_device
-        from trm_hub.registry import Registry
-        from trm_hub_plugins.molecule.chem import parent_molecule
+    def answer_with(self, model: Any, meta: dict[str, Any], problems: Sequence[MoleculeProblem]) -> list[Answer]:
+        """The parent fragment of each molecule, averaged over several SMILES of it (their spread,
+        calibrated on validation data, gives the uncertainty), and its similarity to the model's
+        training molecules."""
         from trm_hub_plugins.molecule.calibration import checkpoint_calibration
+        from trm_hub_plugins.molecule.chem import parent_molecule
         from trm_hub_plugins.molecule.domain import training_domain
         from trm_hub_plugins.molecule.inference import estimate, label_scale
 
-        registry = registry or Registry.load()
-        groups: dict[str, list[int]] = {}
-        for index, problem in enumerate(problems):
-            groups.setdefault(self.model_name(problem), []).append(index)
-        weights = {name: registry.weights_for(self.name, name) for name in groups}
-        target = resolve_device(device)
-        answers: list[Answer | None] = [None] * len(problems)
-        for name, indices in groups.items():
-            model, meta = self.load_model(weights[name], target)
-            mean, std = label_scale(meta)
-            data = MoleculeData.model_validate(trained_data(meta))
-            threshold = halt_threshold(None, meta)
-            began = time.perf_counter()
-            parents = [parent_molecule(s) for i in indices for s in problems[i].smiles]
-            fragments = [p.smiles for p in parents]
-            result = estimate(model, fragments, data.views, mean, std, halt_threshold=threshold)
-            calibration = checkpoint_calibration(meta)
-            sd = calibration.sd(result.spread) if calibration is not None else result.spread
-            domain = training_domain(data.property, data.split, data.split_seed)
-            similarity = domain.nearest_similarity(fragments)
-            per_molecule = (time.perf_counter() - began) / len(fragments)
-            start = 0
-            for i in indices:
-                part = slice(start, start + len(problems[i].smiles))
-                start = part.stop
-                solution = self.decode(
-                    problems[i],
-                    result.values[part],
-                    sd[part],
-                    spreads=result.spread[part],
-                    parents=parents[part],
-                    similarity=similarity[part],
-                    similarity_threshold=domain.threshold,
-                )
-                steps = int(round(float(result.steps[part].mean())))
-                answers[i] = Answer(self.name, solution, None, steps, per_molecule * len(problems[i].smiles))
-        return [answer for answer in answers if answer is not None]
+        mean, std = label_scale(meta)
+        data = MoleculeData.model_validate(trained_data(meta))
+        began = time.perf_counter()
+        parents = [parent_molecule(s) for problem in problems for s in problem.smiles]
+        fragments = [p.smiles for p in parents]
+        result = estimate(model, fragments, data.views, mean, std, halt_threshold=halt_threshold(None, meta))
+        calibration = checkpoint_calibration(meta)
+        sd = calibration.sd(result.spread) if calibration is not None else result.spread
+        domain = training_domain(data.property, data.split, data.split_seed)
+        similarity = domain.nearest_similarity(fragments)
+        per_molecule = (time.perf_counter() - began) / max(len(fragments), 1)
+        answers, start = [], 0
+        for problem in problems:
+            part = slice(start, start + len(problem.smiles))
+            start = part.stop
+            solution = self.decode(problem, result.values[part], sd[part], spreads=result.spread[part],
+                                   parents=parents[part], similarity=similarity[part],
+                                   similarity_threshold=domain.threshold)
+            steps = int(round(float(result.steps[part].mean())))
+            answers.append(Answer(self.name, solution, None, steps, per_molecule * len(problem.smiles)))
+        return answers
+
+    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """SMILES vocabulary (id 0 pad, 1 unknown), views averaged, and the label scale: value = output * std + mean."""
+        from trm_hub_plugins.molecule.inference import label_scale
+        from trm_hub_plugins.molecule.tokenizer import default_vocabulary
+
+        data = MoleculeData.model_validate(trained_data(meta))
+        mean, std = label_scale(meta)
+        info = PROPERTIES[data.property]
+        return {"vocabulary": list(default_vocabulary().tokens), "views": data.views, "label_mean": mean,
+                "label_std": std, "property": info.name, "unit": info.unit}
 
     def pictures(self, problem: MoleculeProblem) -> list[str]:
         """One SVG drawing (RDKit) of each molecule of the problem."""

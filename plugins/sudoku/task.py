@@ -13,7 +13,7 @@ from trm_hub_plugins.sudoku.recipe import SudokuRecipe, SudokuData, model_name_f
 from trm_hub_plugins.sudoku.routing import routing_examples
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import is_solution, solution_of
-from trm_hub_plugins.sudoku.tokens import to_digits, to_tokens
+from trm_hub_plugins.sudoku.tokens import BLANK, DIGIT_OFFSET, PAD, to_digits, to_tokens
 
 
 def _rows(flat: list[int], n: int) -> list[list[int]]:
@@ -36,11 +36,15 @@ class SudokuTask(Task):
         """Views answered per puzzle: the one given to the task, else the checkpoint's recipe's."""
         return self._views if self._views is not None else int(trained_data(meta).get("views", SudokuData().views))
 
-    def infer(self, model: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
+    def infer(self, engine: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
         """Answer transformed views of each puzzle and keep the grid most of them give."""
         from trm_hub_plugins.sudoku.views import answer_views
 
-        return answer_views(model, inputs, self.views(meta), halt_threshold)
+        return answer_views(engine, inputs, self.views(meta), halt_threshold)
+
+    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Token layout and views (a view relabels digits and moves lines and boxes; answers are voted)."""
+        return {"vocabulary": {"pad": PAD, "blank": BLANK, "digit_1": DIGIT_OFFSET}, "views": self.views(meta)}
 
     def model_name(self, problem: SudokuProblem) -> str:
         return model_name_for_size(problem.n)

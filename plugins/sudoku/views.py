@@ -6,9 +6,8 @@ import math
 from collections import Counter
 
 import numpy as np
-import torch
 
-from trm_hub.model import Inference
+from trm_hub.runtime import Engine, Result, as_array, as_engine
 from trm_hub_plugins.sudoku.augment import apply_maps, random_cell_maps, random_digit_maps
 from trm_hub_plugins.sudoku.tokens import vocab_size
 
@@ -34,8 +33,7 @@ def view_maps(puzzles: np.ndarray, views: int, seed: int = VIEWS_SEED) -> tuple[
     return cells, digits
 
 
-def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
-                 halt_threshold: float = 0.0) -> Inference:
+def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0) -> Result:
     """Answer each puzzle [B, n*n] in `views` views as one batch, map every answer back, and keep
     the whole grid most views give (the more confident halting head on ties).
 
@@ -44,27 +42,24 @@ def answer_views(model: torch.nn.Module, inputs: torch.Tensor, views: int,
     """
     if views < 1:
         raise ValueError(f"views must be at least 1, got {views}")
+    engine, given = as_engine(engine), as_array(inputs)
     if views == 1:
-        return model.infer(inputs, halt_threshold=halt_threshold)
-    given = inputs.cpu().numpy()
+        return engine.infer(given, halt_threshold=halt_threshold)
     batch, length = given.shape
     cells, digits = view_maps(given, views)
     stacked = np.concatenate([apply_maps(given, cells[v], digits[v]) for v in range(views)])
-    result = model.infer(torch.as_tensor(stacked, device=inputs.device), halt_threshold=halt_threshold,
-                         rows=CPU_ROWS if inputs.device.type == "cpu" else None)
-    outputs = result.outputs.cpu().numpy().reshape(views, batch, length)
-    steps, q_halt = result.steps.view(views, batch), result.q_halt.view(views, batch)
+    result = engine.infer(stacked, halt_threshold=halt_threshold, rows=CPU_ROWS if engine.device == "cpu" else None)
+    outputs = result.outputs.reshape(views, batch, length)
+    steps, q_halt = result.steps.reshape(views, batch), result.q_halt.reshape(views, batch)
     answers = np.stack([
         np.take_along_axis(np.argsort(digits[v], axis=1),
                            np.take_along_axis(outputs[v], np.argsort(cells[v], axis=1), axis=1), axis=1)
         for v in range(views)
     ])
-    confidence = q_halt.float().cpu().numpy()
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
         keys = [answers[v, i].tobytes() for v in range(views)]
         votes = Counter(keys)
-        best[i] = max(range(views), key=lambda v: (votes[keys[v]], confidence[v, i]))
-    pick, index = torch.as_tensor(best), torch.arange(batch)
-    return Inference(torch.as_tensor(answers[best, np.arange(batch)], device=inputs.device),
-                     steps.cpu()[pick, index].to(inputs.device), q_halt.cpu()[pick, index].to(inputs.device))
+        best[i] = max(range(views), key=lambda v: (votes[keys[v]], q_halt[v, i]))
+    index = np.arange(batch)
+    return Result(answers[best, index], steps[best, index], q_halt[best, index])

@@ -12,6 +12,7 @@ from safetensors.torch import load_file, save_file
 from trm_hub.config import ModelConfig
 from trm_hub.files import atomic_write, atomic_write_text
 from trm_hub.model.trm import TRM, resolve_device
+from trm_hub.runtime import read_meta
 
 
 def save_checkpoint(stem: Path, model: TRM, meta: dict[str, Any]) -> Path:
@@ -23,14 +24,6 @@ def save_checkpoint(stem: Path, model: TRM, meta: dict[str, Any]) -> Path:
     atomic_write(weights, lambda tmp: save_file(tensors, tmp))
     atomic_write_text(stem.with_suffix(".json"), json.dumps(meta, indent=1) + "\n")
     return weights
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    """The JSON metadata beside a checkpoint."""
-    meta_path = Path(path).with_suffix(".json")
-    if not meta_path.exists():
-        raise FileNotFoundError(f"checkpoint metadata not found: {meta_path}")
-    return json.loads(meta_path.read_text())
 
 
 def load_checkpoint(path: Path | str, device: str | torch.device = "cpu") -> tuple[TRM, dict[str, Any]]:

@@ -93,7 +93,11 @@ class TRM(nn.Module):
         return h
 
     def rope_for(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rotary tables for `length` positions: the model's own, else made once per length."""
+        """Rotary tables for `length` positions: the model's own, else made once per length (in the
+        graph itself while exporting, where the length may vary)."""
+        if torch.compiler.is_exporting():
+            cos, sin = rotary_tables(length, self.rope_cos.shape[1], self.config.rope_theta)
+            return cos.to(self.rope_cos.device), sin.to(self.rope_cos.device)
         if length == self.rope_cos.shape[0]:
             return self.rope_cos, self.rope_sin
         key = (length, self.rope_cos.device)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from trm_hub.model import TRM, Inference
+from trm_hub.runtime import Result, as_array
 from trm_hub.task import Split
 from trm_hub.train.losses import IGNORE
 
@@ -21,7 +22,7 @@ def predict(
     batch_size: int = 256,
     adaptive: bool = True,
     halt_threshold: float = 0.0,
-    infer: Callable[[torch.Tensor], Inference] | None = None,
+    infer: Callable[[torch.Tensor], Inference | Result] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Run inference in batches: (outputs, steps used per example, seconds).
 
@@ -37,8 +38,8 @@ def predict(
             res = infer(x)
         else:
             res = model.infer(x, ids, adaptive=adaptive, halt_threshold=halt_threshold)
-        outs.append(res.outputs.cpu().numpy())
-        steps.append(res.steps.cpu().numpy())
+        outs.append(as_array(res.outputs))
+        steps.append(as_array(res.steps))
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start

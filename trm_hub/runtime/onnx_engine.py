@@ -1,0 +1,127 @@
+"""The onnxruntime runtime: the TRM's halting loop in numpy around its exported step graph.
+
+The loop is `TRM.infer`'s: every example starts from the learnt initial state, takes supervision
+steps, and leaves the batch once its halting logit passes the threshold (or at the step limit).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trm_hub.config import ModelConfig
+from trm_hub.runtime import SMALL_CPU_BATCH, Result
+
+def initial_vectors(weights: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The learnt initial answer and latent vectors [hidden] of a checkpoint (safetensors, read as numpy)."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), framework="np") as tensors:
+        return tensors.get_tensor("y_init").astype(np.float32), tensors.get_tensor("z_init").astype(np.float32)
+
+
+class OnnxEngine:
+    """A step graph in onnxruntime answering numpy token arrays on the CPU."""
+
+    runtime = "onnx"
+    device = "cpu"
+
+    def __init__(self, graph: Path, config: ModelConfig, y_init: np.ndarray, z_init: np.ndarray, layout: str):
+        self.graph = Path(graph)
+        self.weights: Path | None = None
+        self.config = config
+        self.y_init, self.z_init = np.asarray(y_init, np.float32), np.asarray(z_init, np.float32)
+        self.layout = layout
+        self.prefix = config.prefix_len
+        self._sessions: dict[int, Any] = {}
+        self.dynamic_length = any(not isinstance(d, int) for d in self._session(1).get_inputs()[0].shape[1:])
+
+    @classmethod
+    def from_checkpoint(cls, graph: Path, weights: Path, meta: dict[str, Any]) -> "OnnxEngine":
+        config = ModelConfig.model_validate(meta["model"])
+        y_init, z_init = initial_vectors(weights)
+        engine = cls(graph, config, y_init, z_init, "grid" if config.mixer == "conv" else "sequence")
+        engine.weights = Path(weights)
+        return engine
+
+    def _session(self, threads: int) -> Any:
+        """One onnxruntime session per thread count (1 for small batches, where more only contend)."""
+        if threads not in self._sessions:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            self._sessions[threads] = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+        return self._sessions[threads]
+
+    def accepts_length(self, length: int) -> bool:
+        """The model's own length; others where the graph's shape is dynamic (as `TRM.accepts_length`)."""
+        if length == self.config.seq_len:
+            return True
+        if not self.dynamic_length:
+            return False
+        if self.layout == "grid":
+            return math.isqrt(length) ** 2 == length
+        return length > 0
+
+    def grid_shape(self, length: int) -> tuple[int, int]:
+        if length == self.config.seq_len and self.config.grid is not None:
+            return tuple(self.config.grid)
+        side = math.isqrt(length)
+        return side, side
+
+    def initial_state(self, batch: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+        shape = (batch, *self.grid_shape(length)) if self.layout == "grid" else (batch, length + self.prefix)
+        shape += (self.config.hidden_size,)
+        return np.broadcast_to(self.y_init, shape).copy(), np.broadcast_to(self.z_init, shape).copy()
+
+    def step(self, y: np.ndarray, z: np.ndarray, tokens: np.ndarray, puzzle_ids: np.ndarray | None, threads: int):
+        """One supervision step: (y, z, outputs, q_halt)."""
+        feed = {"tokens": tokens.reshape(y.shape[:-1]) if self.layout == "grid" else tokens, "y": y, "z": z}
+        if self.config.puzzle_emb_ndim:
+            feed["puzzle_ids"] = np.zeros(len(tokens), np.int64) if puzzle_ids is None else puzzle_ids
+        y, z, outputs, q_halt = self._session(threads).run(None, feed)
+        return y, z, outputs, q_halt
+
+    def infer(self, inputs: Any, puzzle_ids: Any = None, *, halt_threshold: float = 0.0,
+              max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result:
+        """Batched inference; with `adaptive`, each example stops once q_halt > threshold."""
+        inputs = np.ascontiguousarray(inputs, dtype=np.int64)
+        ids = None if puzzle_ids is None else np.asarray(puzzle_ids, dtype=np.int64)
+        if rows is not None and len(inputs) > rows:
+            return Result.concat([
+                self.infer(inputs[i : i + rows], None if ids is None else ids[i : i + rows],
+                           halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive)
+                for i in range(0, len(inputs), rows)
+            ])
+        max_steps = max_steps or self.config.halt_max_steps
+        batch, length = inputs.shape
+        if not self.accepts_length(length):
+            raise ValueError(f"this model reads {self.config.seq_len} tokens per problem, not {length}")
+        threads = 1 if batch < SMALL_CPU_BATCH else len(os.sched_getaffinity(0))
+        y, z = self.initial_state(batch, length)
+        outputs: np.ndarray | None = None
+        steps = np.full(batch, max_steps, dtype=np.int64)
+        q_final = np.zeros(batch, dtype=np.float32)
+        active = np.arange(batch)
+        for k in range(max_steps):
+            y, z, out, q = self.step(y, z, inputs[active], None if ids is None else ids[active], threads)
+            if outputs is None:
+                outputs = np.zeros((batch, *out.shape[1:]), dtype=out.dtype)
+            done = q > halt_threshold if adaptive else np.zeros(len(q), dtype=bool)
+            if k == max_steps - 1:
+                done[:] = True
+            finished = active[done]
+            outputs[finished], steps[finished], q_final[finished] = out[done], k + 1, q[done]
+            if done.all():
+                break
+            if done.any():
+                keep = ~done
+                active, y, z = active[keep], y[keep], z[keep]
+        return Result(outputs, steps, q_final)
