@@ -16,7 +16,7 @@ from trm_hub import router
 from trm_hub.hookspecs import hookimpl
 from trm_hub.plugins import create_plugin_manager, register_plugin
 from trm_hub.router.features import featurize
-from trm_hub.router.fit import accepted_by, screen
+from trm_hub.router.fit import refusal, screen
 from trm_hub.router.model import RouterModel
 from trm_hub.router.shapes import HELD_OUT, generic_shapes
 from trm_hub.task import Problem, Task
@@ -118,6 +118,10 @@ class SilentTask(Task):
 
     name = "silent"
     version = "1.0"
+
+
+def accepted_by(problem: Any, tasks: dict[str, Task]) -> str | None:
+    return next((name for name, task in tasks.items() if refusal(problem, task) is None), None)
 
 
 def small_tasks() -> dict[str, Task]:

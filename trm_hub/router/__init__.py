@@ -11,33 +11,17 @@ import difflib
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from trm_hub.errors import HubError
 from trm_hub.router.evaluate import evaluate_router, format_report, problem_format  # noqa: F401
 from trm_hub.router.fit import TASK_KEY, RoutingExamplesError, refusal, without_task_key  # noqa: F401
-from trm_hub.router.model import RouterModel, task_set_id
+from trm_hub.router.model import Decision, RouterModel, signature, task_set_id
 from trm_hub.task import Task
 
 SHIPPED_PATH = Path(__file__).with_name("router.json")
 CACHE_ENV = "TRM_HUB_CACHE"
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Which task answers a problem (None: no task fits), how sure, every task's score, and why."""
-
-    task: str | None
-    confidence: float
-    scores: dict[str, float] = field(default_factory=dict)
-    reason: str = ""
-
-
-def signature(tasks: dict[str, Task]) -> list[tuple[str, str]]:
-    """The task set as sorted (name, version) pairs; the router is refit when it changes."""
-    return sorted((name, str(getattr(task, "version", ""))) for name, task in tasks.items())
 
 
 def cache_dir() -> Path:
@@ -63,26 +47,23 @@ def forget_loaded() -> None:
 def _try_load(path: Path, set_id: str) -> RouterModel | None:
     try:
         model = RouterModel.load(path)
+        return model if model.set_id == set_id and model.current else None
     except Exception:
         return None
-    return model if model.set_id == set_id and model.current else None
 
 
-def _describe_change(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> str:
-    old_d, new_d = dict(old), dict(new)
-    parts = [f"{what} {', '.join(sorted(names))}" for what, names in (
-        ("added", set(new_d) - set(old_d)), ("removed", set(old_d) - set(new_d)),
-        ("new version of", {k for k in set(old_d) & set(new_d) if old_d[k] != new_d[k]})) if names]
-    return "; ".join(parts) or "different task set"
-
-
-def shipped_signature() -> list[tuple[str, str]]:
-    """Task set of the router shipped with the package (empty if none is shipped)."""
+def _change_from_shipped(new: list[tuple[str, str]]) -> str:
+    """How a task set differs from the one the shipped router was fit on."""
     try:
         with open(SHIPPED_PATH) as fh:
-            return [(str(a), str(b)) for a, b in json.load(fh)["tasks"]]
+            old = {str(a): str(b) for a, b in json.load(fh)["tasks"]}
     except Exception:
-        return []
+        old = {}
+    now = dict(new)
+    parts = [f"{what} {', '.join(sorted(names))}" for what, names in (
+        ("added", set(now) - set(old)), ("removed", set(old) - set(now)),
+        ("new version of", {k for k in set(old) & set(now) if old[k] != now[k]})) if names]
+    return "; ".join(parts) or "different task set"
 
 
 def router_for(tasks: dict[str, Task], *, quiet: bool = False) -> RouterModel | None:
@@ -112,7 +93,7 @@ def router_for(tasks: dict[str, Task], *, quiet: bool = False) -> RouterModel | 
         if not quiet:
             skipped = model.info.get("unroutable") or {}
             note = f"; not routable: {'; '.join(skipped.values())}" if skipped else ""
-            print(f"trm-hub: installed tasks differ from the router's ({_describe_change(shipped_signature(), signature(tasks))}): "
+            print(f"trm-hub: installed tasks differ from the router's ({_change_from_shipped(signature(tasks))}): "
                   f"refit the router in {model.info.get('fit_seconds', 0):.1f} s, {saved}{note}", file=sys.stderr)
     _LOADED[set_id] = model
     return model
@@ -165,8 +146,8 @@ def decide(problems: Sequence[Any], tasks: dict[str, Task], pm: Any = None) -> l
                 out[i] = Decision(None, 0.0, {}, reason)
         else:
             raw = [without_task_key(problems[i]) for i in pending]
-            for i, v in zip(pending, model.verdicts(raw, lambda p, name: refusal(p, tasks[name]))):
-                out[i] = Decision(v.task, v.confidence, v.scores, v.reason)
+            for i, decision in zip(pending, model.verdicts(raw, lambda p, name: refusal(p, tasks[name]))):
+                out[i] = decision
     return [d for d in out if d is not None]
 
 

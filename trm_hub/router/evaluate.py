@@ -49,18 +49,16 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
     seen_before = {_key(p) for ps in fitted.values() for p in ps}
     seen_before |= {_key(p) for _, p in generic_shapes(int(model.info.get("negatives_drawn", 0)), fit_seed)}
     held_out, errors = collect(routable, n, seed)
-    pairs = [(t, None, p) for t in sorted(held_out) for p in held_out[t]]
-    pairs += [(None, k, p) for k, p in screen(list(generic_shapes(2 * n, seed)), routable)[0]]
-    pairs += [(None, k, p) for k, p in screen(list(generic_shapes(n, seed + 1, HELD_OUT)), routable)[0]]
-    dropped = sum(_key(p) in seen_before for _, _, p in pairs)
-    pairs = [x for x in pairs if _key(x[2]) not in seen_before]
-    labels, kinds, problems = [x[0] for x in pairs], [x[1] for x in pairs], [x[2] for x in pairs]
+    drawn = [(t, None, p) for t in sorted(held_out) for p in held_out[t]]
+    drawn += [(None, k, p) for k, p in screen(list(generic_shapes(2 * n, seed)), routable)[0]]
+    drawn += [(None, k, p) for k, p in screen(list(generic_shapes(n, seed + 1, HELD_OUT)), routable)[0]]
+    labels, kinds, problems = zip(*[x for x in drawn if _key(x[2]) not in seen_before]) if drawn else ((), (), ())
 
     check = lambda p, name: refusal(p, routable[name])  # noqa: E731
     t0 = time.perf_counter()
-    verdicts = model.verdicts(problems, check)
+    verdicts = model.verdicts(list(problems), check)
     batch_s = time.perf_counter() - t0
-    alone = model.verdicts(problems)
+    alone = model.verdicts(list(problems))
     single: list[float] = []
     for p in problems[:: max(1, len(problems) // 400)]:
         t1 = time.perf_counter()
@@ -69,15 +67,12 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
 
     names = model.tasks + ["none"]
     confusion = np.zeros((len(names), len(names)), dtype=int)
-    for lab, v in zip(labels, verdicts):
-        confusion[names.index(lab or "none"), names.index(v.task or "none")] += 1
-    by_format: dict[str, list[int]] = {}
-    by_kind: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {}
     for lab, k, v, p in zip(labels, kinds, verdicts, problems):
-        counts = by_format.setdefault(f"{lab} {problem_format(p)}", [0, 0]) if lab else by_kind.setdefault(k, [0, 0])
+        confusion[names.index(lab or "none"), names.index(v.task or "none")] += 1
+        counts = groups.setdefault(f"{lab} {problem_format(p)}" if lab else k, [0, 0])
         counts[0] += v.task == lab
         counts[1] += 1
-
     inside = [i for i, lab in enumerate(labels) if lab]
     seen = [i for i, k in enumerate(kinds) if k and k not in HELD_OUT]
     new = [i for i, k in enumerate(kinds) if k in HELD_OUT]
@@ -87,21 +82,18 @@ def evaluate_router(tasks: dict[str, Task], *, n: int = 200, seed: int = EVAL_SE
 
     return {
         "tasks": model.tasks, "task_set_id": model.set_id, "seed": seed,
-        "examples_per_task": {t: len([lab for lab in labels if lab == t]) for t in sorted(held_out)},
+        "examples_per_task": {t: int(confusion[i].sum()) for i, t in enumerate(model.tasks)},
         "accuracy": {t: round(confusion[i, i] / max(confusion[i].sum(), 1), 4) for i, t in enumerate(model.tasks)},
-        "accuracy_by_format": {k: [round(a / b, 4), b] for k, (a, b) in sorted(by_format.items())},
-        "in_scope_accuracy": rate(inside, verdicts),
-        "out_of_scope": len(seen) + len(new),
-        "rejection_rate": rate(seen + new, verdicts),
-        "rejection_seen_kinds": rate(seen, verdicts),
+        "accuracy_by_format": {k: [round(a / b, 4), b] for k, (a, b) in sorted(groups.items()) if " " in k},
+        "in_scope_accuracy": rate(inside, verdicts), "out_of_scope": len(seen) + len(new),
+        "rejection_rate": rate(seen + new, verdicts), "rejection_seen_kinds": rate(seen, verdicts),
         "rejection_new_kinds": rate(new, verdicts),
-        "rejection_by_kind": {k: round(a / b, 3) for k, (a, b) in sorted(by_kind.items())},
-        "rejection_by_classifier_alone": rate(seen + new, alone),
-        "in_scope_accuracy_classifier_alone": rate(inside, alone),
+        "rejection_by_kind": {k: round(a / b, 3) for k, (a, b) in sorted(groups.items()) if " " not in k},
+        "in_scope_accuracy_classifier_alone": rate(inside, alone), "rejection_by_classifier_alone": rate(seen + new, alone),
         "labels": names, "confusion": confusion.tolist(),
         "latency_ms": {"batch_per_problem": round(batch_s / max(len(problems), 1) * 1000, 4),
                        "single_p50": _ms(single, 50), "single_p90": _ms(single, 90), "single_p99": _ms(single, 99)},
-        "dropped_seen_in_fitting": dropped, "unroutable": errors,
+        "dropped_seen_in_fitting": len(drawn) - len(problems), "unroutable": errors,
         "mistakes": [{"expected": lab or "none", "got": v.task or "none", "reason": v.reason,
                       "problem": _key(p)[:160]} for lab, v, p in zip(labels, verdicts, problems) if v.task != lab][:20],
     }

@@ -52,8 +52,7 @@ def key(k: Any) -> str:
 
 def chars(s: str) -> set[str]:
     """Features of a text's characters: each ASCII one, the classes present, how many distinct."""
-    s = s[:MAX_CHARS]
-    distinct = set(s)
+    distinct = set(s[:MAX_CHARS])
     out = {"c=" + (c if c.isascii() and c.isprintable() else "<u>") for c in distinct}
     for c in distinct:
         out.add("cc:" + ("digit" if c.isdigit() else "space" if c.isspace() else "upper" if c.isupper()
@@ -97,17 +96,13 @@ def repeats(row: Any) -> bool:
 
 def is_grid(v: list) -> bool:
     """A list of at least two rows: lists of scalars, or strings of similar length."""
-    if len(v) < 2:
-        return False
-    if all(isinstance(r, (list, tuple)) for r in v[:MAX_ITEMS]):
+    if len(v) >= 2 and all(isinstance(r, (list, tuple)) for r in v[:MAX_ITEMS]):
         try:
             return not any(isinstance(c, tuple) for c in set().union(*(r[:MAX_ITEMS] for r in v[:MAX_ITEMS])))
         except TypeError:
             return False
-    if all(isinstance(r, str) for r in v[:MAX_ITEMS]):
-        lens = {len(r) for r in v[:MAX_ITEMS]}
-        return 2 <= max(lens) <= 256 and (len(lens) == 1 or len(v) >= 4)
-    return False
+    lens = {len(r) if isinstance(r, str) else -1 for r in v[:MAX_ITEMS]}
+    return len(v) >= 2 and -1 not in lens and 2 <= max(lens) <= 256 and (len(lens) == 1 or len(v) >= 4)
 
 
 def walk(v: Any, path: str, depth: int, out: set[str]) -> None:
@@ -142,8 +137,6 @@ def walk(v: Any, path: str, depth: int, out: set[str]) -> None:
 
 def featurize(obj: Any) -> set[str]:
     """Names of the features of one raw problem (any JSON value); no task is known by name."""
-    out: set[str] = {"top=" + kind(obj)}
-    if isinstance(obj, dict):
-        out |= {f"K={key(k)}:{kind(v)}" for k, v in list(obj.items())[:MAX_ITEMS]}
+    out: set[str] = set()
     walk(obj, "", 0, out)
     return out

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import time
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from trm_hub.errors import HubError, one_line
 from trm_hub.router.features import featurize
-from trm_hub.router.model import NONE, RouterModel
+from trm_hub.router.model import NONE, RouterModel, signature
 from trm_hub.router.shapes import generic_shapes
 from trm_hub.task import Task
 
@@ -77,11 +77,6 @@ def refusal(problem: Any, task: Task) -> str | None:
     return None
 
 
-def accepted_by(problem: Any, tasks: dict[str, Task]) -> str | None:
-    """Name of a task whose schema accepts the raw problem, else None."""
-    return next((name for name, task in tasks.items() if refusal(problem, task) is None), None)
-
-
 def screen(drawn: list[tuple[str, Any]], tasks: dict[str, Task]) -> tuple[list[tuple[str, Any]], list[str]]:
     """Drop the drawn shapes that a task's schema accepts; a schema that accepts more than
     PERMISSIVE of them is left out of the screening (and named in the second return value)."""
@@ -117,8 +112,7 @@ def fit(tasks: dict[str, Task], n: int = N_TRAIN, seed: int = 0) -> RouterModel:
     coef[rows], intercept[rows] = clf.coef_, clf.intercept_
     if len(clf.classes_) == 2:
         intercept[clf.classes_[0]] = 0.0
-    signature = sorted((name, str(getattr(t, "version", ""))) for name, t in tasks.items())
-    model = RouterModel(classes, [str(f) for f in vectorizer.get_feature_names_out()], coef, intercept, signature)
+    model = RouterModel(classes, [str(f) for f in vectorizer.get_feature_names_out()], coef, intercept, signature(tasks))
     model.info.update({
         "seed": seed, "examples_per_task": n, "negatives": len(negatives), "negatives_drawn": drawn,
         "unroutable": errors, "permissive_schemas": permissive, "fit_seconds": round(time.perf_counter() - t0, 3),

@@ -1,5 +1,4 @@
-"""The fitted router as plain numpy arrays: scores, the decision among the tasks whose schema accepts
-a problem, and pickle-free JSON storage."""
+"""The fitted router as plain numpy arrays: class scores, the routing decision, pickle-free JSON storage."""
 
 from __future__ import annotations
 
@@ -20,9 +19,14 @@ NONE = "<none>"
 HINT_SCORE = 0.1
 
 
-def task_set_id(signature: list[tuple[str, str]]) -> str:
-    """Short stable hash of a task set given as sorted (name, version) pairs."""
-    return hashlib.sha256(json.dumps(sorted(map(list, signature))).encode()).hexdigest()[:16]
+def signature(tasks: dict[str, Any]) -> list[tuple[str, str]]:
+    """The task set as sorted (name, version) pairs; the router is refit when it changes."""
+    return sorted((name, str(getattr(task, "version", ""))) for name, task in tasks.items())
+
+
+def task_set_id(pairs: list[tuple[str, str]]) -> str:
+    """Short stable hash of a task set given as (name, version) pairs."""
+    return hashlib.sha256(json.dumps(sorted(map(list, pairs))).encode()).hexdigest()[:16]
 
 
 def _encode(a: np.ndarray) -> dict[str, Any]:
@@ -37,14 +41,14 @@ def _decode(d: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(base64.b64decode(d["b64"]), dtype=dtype).reshape(d["shape"]).astype(np.float32)
 
 
-@dataclass
-class Verdict:
-    """The classifier's answer for one problem: a task or None, with scores and a one-line reason."""
+@dataclass(frozen=True)
+class Decision:
+    """Which task answers a problem (None: no task fits), how sure, every task's score, and why."""
 
     task: str | None
     confidence: float
-    scores: dict[str, float]
-    reason: str
+    scores: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
 
 
 @dataclass
@@ -89,7 +93,7 @@ class RouterModel:
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
-    def verdicts(self, problems: list[Any], refusal: Callable[[Any, str], str | None] | None = None) -> list[Verdict]:
+    def verdicts(self, problems: list[Any], refusal: Callable[[Any, str], str | None] | None = None) -> list[Decision]:
         """Route each problem: in the classifier's order, the first class that is "none" or a task
         whose schema accepts the problem wins (the same as the likeliest of those that accept).
 
@@ -111,14 +115,14 @@ class RouterModel:
             conf = round(float(p[k] / max(1.0 - sum(p[self.classes.index(t)] for t in refused), 1e-9)), 4)
             if label != NONE:
                 nxt = [t for t in ranked if t != label][:1]
-                out.append(Verdict(label, conf, scores, f"router: {label} {conf:.2f}"
+                out.append(Decision(label, conf, scores, f"router: {label} {conf:.2f}"
                                    + (f"; next: {nxt[0]} {scores[nxt[0]]:.2f}" if nxt else "")))
                 continue
             if not refused and ranked and refusal is not None and scores[ranked[0]] >= HINT_SCORE:
                 why = refusal(problem, ranked[0])
                 refused = {ranked[0]: why} if why else {}
             what = next((f"{t} refuses it: {why}" for t, why in refused.items()), f"looks out of scope ({conf:.2f})")
-            out.append(Verdict(None, conf, scores, f"no task fits: {what} (closest: {closest})"))
+            out.append(Decision(None, conf, scores, f"no task fits: {what} (closest: {closest})"))
         return out
 
     def to_json(self) -> dict[str, Any]:

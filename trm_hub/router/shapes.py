@@ -61,8 +61,7 @@ def _with_extras(rng: random.Random, value: Any) -> dict[str, Any]:
     return out
 
 
-Maker = Callable[[random.Random], Any]
-SHAPES: dict[str, Maker] = {
+SHAPES: dict[str, Callable[[random.Random], Any]] = {
     "nested": lambda rng: _nested(rng),
     "text": lambda rng: rng.choice([_text(rng), {_word(rng): _text(rng)}, [_text(rng) for _ in range(3)]]),
     "token": lambda rng: _with_extras(rng, _token(rng)),
