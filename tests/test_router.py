@@ -165,7 +165,8 @@ def test_router_code_names_no_task() -> None:
 @pytest.mark.parametrize(
     "value",
     [None, 0, -3.5, True, "", "text with spaces", [], {}, [[]], [1, "a", None, [2]], {"a": {"b": {"c": [[1, 2], [3, 4]]}}},
-     {"x": "ünïcødé ✓"}, {"deep": json.loads("[" * 60 + "]" * 60)}, {"big": list(range(10_000))}],
+     {"x": "ünïcødé ✓"}, {"deep": json.loads("[" * 60 + "]" * 60)}, {"big": list(range(10_000))},
+     {"huge": 10**400, "nan": float("nan"), "grid": [[10**400, -1], [float("inf"), 0]]}],
 )
 def test_featurize_any_json_value(value: Any) -> None:
     f = featurize(value)

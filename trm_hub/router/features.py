@@ -12,9 +12,9 @@ BLANKS = frozenset({0, None, ".", "_", " ", "0", ""})
 
 
 def size(n: int) -> str:
-    """Small counts exactly, larger ones by power-of-two bucket."""
-    if n <= 10:
-        return str(n)
+    """Small counts exactly, larger ones by power-of-two bucket (above 2**20: "huge")."""
+    if n <= 10 or n > 1 << 20:
+        return str(n) if n <= 10 else "huge"
     top = 16
     while n > top:
         top *= 2
@@ -27,7 +27,7 @@ def number(v: float) -> str:
         return "nan"
     if v < 0:
         return "neg"
-    if not float(v).is_integer():
+    if isinstance(v, float) and not v.is_integer():
         return "frac" if v < 1 else "real"
     return size(int(v))
 
