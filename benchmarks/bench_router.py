@@ -1,6 +1,6 @@
 """Router benchmark: accuracy, rejection, latency, cold start, fit time; classifier and format studies.
 
-Usage: python benchmarks/bench_router.py [--sections eval,docs,cases,cold,batch,fit,compare,lofo] [--n 300]
+Usage: python benchmarks/bench_router.py [--sections eval,docs,cases,families,cold,batch,fit,compare,lofo] [--n 300]
 Figures are reported, not asserted. Targets (issue): >= 99.5% in-scope accuracy, >= 95% of
 out-of-scope problems rejected, p50 < 1 ms per problem in a batch, `route --dry-run` < 0.5 s cold.
 """
@@ -22,7 +22,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "router_cases"
-DEFAULT_SECTIONS = "eval,docs,cases,cold,batch,fit"
+DEFAULT_SECTIONS = "eval,docs,cases,families,cold,batch,fit"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def builtin_tasks() -> dict[str, Any]:
@@ -31,13 +32,25 @@ def builtin_tasks() -> dict[str, Any]:
     return load_tasks(create_plugin_manager(installed=False))
 
 
+def shipped() -> Any:
+    from trm_hub import router
+    from trm_hub.router.model import RouterModel
+
+    return RouterModel.load(router.SHIPPED_PATH)
+
+
+def schemas(tasks: dict[str, Any]) -> Any:
+    """The schema check the router decides with: `refusal(problem, task name)`."""
+    from trm_hub.router.fit import refusal
+
+    return lambda problem, name: refusal(problem, tasks[name])
+
+
 def section_eval(tasks: dict[str, Any], n: int) -> dict[str, Any]:
     """evaluate_router on the shipped router (held-out seeds, held-out negative families)."""
     from trm_hub import router
-    from trm_hub.router_model import RouterModel
 
-    model = RouterModel.load(router.SHIPPED_PATH)
-    report = router.evaluate_router(tasks, n=n, model=model)
+    report = router.evaluate_router(tasks, n=n, model=shipped())
     print(router.format_report(report))
     for m in report["mistakes"][:10]:
         print("  mistake:", json.dumps(m)[:300])
@@ -46,12 +59,8 @@ def section_eval(tasks: dict[str, Any], n: int) -> dict[str, Any]:
 
 def section_cases(tasks: dict[str, Any]) -> dict[str, Any]:
     """Hand-written problem files (tests/router_cases) routed by the shipped router."""
-    from trm_hub import router
-    from trm_hub.router_model import RouterModel
-
-    model = RouterModel.load(router.SHIPPED_PATH)
     files = sorted(CASES.glob("*.json"))
-    verdicts = model.verdicts([json.loads(p.read_text()) for p in files])
+    verdicts = shipped().verdicts([json.loads(p.read_text()) for p in files], schemas(tasks))
     wrong = []
     for path, v in zip(files, verdicts):
         want = path.name.split("--")[0]
@@ -82,7 +91,7 @@ def section_cold(repeats: int = 7) -> dict[str, Any]:
         times.append(seconds)
     probe = (
         "import time; t0=time.perf_counter(); import numpy; t1=time.perf_counter();"
-        "from trm_hub import router; from trm_hub.router_model import RouterModel; t2=time.perf_counter();"
+        "from trm_hub import router; from trm_hub.router.model import RouterModel; t2=time.perf_counter();"
         "m=RouterModel.load(router.SHIPPED_PATH); t3=time.perf_counter();"
         "m.verdicts([{'grid': ['1..4', '..1.', '.1..', '4..1']}]); t4=time.perf_counter();"
         "print(t1-t0, t2-t1, t3-t2, t4-t3)"
@@ -104,22 +113,19 @@ def section_cold(repeats: int = 7) -> dict[str, Any]:
 
 
 def _mixed_problems(tasks: dict[str, Any], n: int, seed: int) -> list[Any]:
-    from trm_hub.router_data import HELD_OUT_FAMILIES, out_of_scope_examples
-    from trm_hub.router_fit import collect
+    from router_families import out_of_scope_examples
+    from trm_hub.router.fit import collect
+    from trm_hub.router.shapes import SHAPES, generic_shapes
 
     drawn, _ = collect(tasks, n, seed)
     problems = [p for ps in drawn.values() for p in ps]
-    problems += [p for _, p in out_of_scope_examples(n, seed)]
-    problems += [p for _, p in out_of_scope_examples(n // 4, seed, HELD_OUT_FAMILIES)]
+    problems += [p for _, p in generic_shapes(n, seed, tuple(SHAPES))]
+    problems += [p for _, p in out_of_scope_examples(n // 4, seed)]
     return [p for p in problems if isinstance(p, dict)]
 
 
 def section_batch(tasks: dict[str, Any], n: int) -> dict[str, Any]:
     """`route --dry-run` on a JSONL file of many problems (one process), and in-process batch latency."""
-    from trm_hub import router
-    from trm_hub.router_features import featurize
-    from trm_hub.router_model import RouterModel
-
     problems = _mixed_problems(tasks, n, seed=2024)
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
         for p in problems:
@@ -130,16 +136,15 @@ def section_batch(tasks: dict[str, Any], n: int) -> dict[str, Any]:
     finally:
         os.unlink(path)
     lines = proc.stdout.strip().splitlines()
-    model = RouterModel.load(router.SHIPPED_PATH)
-    model.verdicts(problems[:50])
+    model, check = shipped(), schemas(tasks)
+    model.verdicts(problems[:50], check)
     t = time.perf_counter()
-    model.verdicts(problems)
+    model.verdicts(problems, check)
     batch = time.perf_counter() - t
     per = []
     for p in problems:
         t = time.perf_counter()
-        s = model.score_features([featurize(p)])
-        model.verdicts_from_scores(s)
+        model.verdicts([p], check)
         per.append(time.perf_counter() - t)
     ms = np.asarray(per) * 1000
     out = {
@@ -161,7 +166,7 @@ def section_fit(tasks: dict[str, Any]) -> dict[str, Any]:
     """Wall time of a full refit in a fresh process (what `route` pays once after a plugin is installed)."""
     code = (
         "import time; t=time.perf_counter();"
-        "from trm_hub.plugins import create_plugin_manager, load_tasks; from trm_hub import router_fit;"
+        "from trm_hub.plugins import create_plugin_manager, load_tasks; from trm_hub.router import fit as router_fit;"
         "tasks=load_tasks(create_plugin_manager(installed=False));"
         "t1=time.perf_counter(); m=router_fit.fit(tasks); t2=time.perf_counter();"
         "print(t2-t, t2-t1)"
@@ -178,41 +183,47 @@ def section_fit(tasks: dict[str, Any]) -> dict[str, Any]:
     return {"fresh_process_s": round(total, 3), "fit_s": round(fit, 3), "routing_examples_300_s": gen}
 
 
-def _xy(tasks, n, seed, families=None):
-    from trm_hub.router_features import featurize
-    from trm_hub.router_fit import collect, negatives
+def _xy(tasks, n, seed, kinds=None):
+    from trm_hub.router.features import featurize
+    from trm_hub.router.fit import collect, screen
+    from trm_hub.router.shapes import generic_shapes
 
     drawn, _ = collect(tasks, n, seed)
     names = sorted(drawn)
     probs = [p for t in names for p in drawn[t]]
     y = [i for i, t in enumerate(names) for _ in drawn[t]]
-    neg = [p for _, p in negatives(max(1200, 400 * len(names)) if seed == 0 else 2 * n, seed, tasks, families)]
-    return [featurize(p) for p in probs + neg], np.asarray(y + [len(names)] * len(neg)), names
+    neg = [p for _, p in screen(list(generic_shapes(max(1200, 300 * len(names)) if seed == 0 else 2 * n, seed, kinds)),
+                                tasks)[0]]
+    return [dict.fromkeys(featurize(p), 1.0) for p in probs + neg], np.asarray(y + [len(names)] * len(neg)), names
 
 
 def section_compare(tasks: dict[str, Any], n: int) -> dict[str, Any]:
-    """Classifier choice by measurement: same features, plain argmax accuracy on held-out data."""
-    from sklearn.feature_extraction import FeatureHasher
+    """Classifier choice by measurement: same features, plain argmax accuracy on held-out data
+    (the classifier alone, as if every schema accepted everything)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.feature_extraction import DictVectorizer, FeatureHasher
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
 
-    from trm_hub.router_data import HELD_OUT_FAMILIES
-    from trm_hub.router_fit import _csr, build_vocab, make_classifier
+    from trm_hub.router.shapes import HELD_OUT
 
     f_tr, y_tr, names = _xy(tasks, 200, 0)
     f_te, y_te, _ = _xy(tasks, n, 1000)
-    f_new, y_new, _ = _xy(tasks, 1, 1001, HELD_OUT_FAMILIES)
-    vocab = build_vocab(f_tr)
-    hasher = FeatureHasher(n_features=2**12, input_type="dict", alternate_sign=False)
+    f_new, y_new, _ = _xy(tasks, 1, 1001, HELD_OUT)
+    vocab = DictVectorizer(dtype=np.float32).fit(f_tr)
+    hasher = FeatureHasher(n_features=2**12, alternate_sign=False)
     rows = {}
-    for label, kind, c, vec in [
-        ("logreg C=1 (vocab)", "logreg", 1.0, "vocab"), ("logreg C=4 (vocab)", "logreg", 4.0, "vocab"),
-        ("logreg C=16 (vocab)", "logreg", 16.0, "vocab"), ("logreg C=4 (hashing 4096)", "logreg", 4.0, "hash"),
-        ("linear SVM (vocab)", "svm", 4.0, "vocab"), ("gradient boosting (vocab)", "gbdt", 0.0, "vocab"),
+    for label, clf, vec in [
+        ("logreg C=1 (vocab)", LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced"), vocab),
+        ("logreg C=4 (vocab)", LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced"), vocab),
+        ("logreg C=16 (vocab)", LogisticRegression(C=16.0, max_iter=3000, class_weight="balanced"), vocab),
+        ("logreg C=4 (hashing 4096)", LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced"), hasher),
+        ("linear SVM (vocab)", LinearSVC(C=0.4, class_weight="balanced"), vocab),
+        ("gradient boosting (vocab)", HistGradientBoostingClassifier(max_iter=30, class_weight="balanced"), vocab),
     ]:
-        enc = (lambda f: _csr(f, vocab)) if vec == "vocab" else hasher.transform
-        X_tr, X_te, X_new = enc(f_tr), enc(f_te), enc(f_new)
-        if kind == "gbdt":
+        X_tr, X_te, X_new = vec.transform(f_tr), vec.transform(f_te), vec.transform(f_new)
+        if isinstance(clf, HistGradientBoostingClassifier):
             X_tr, X_te, X_new = X_tr.toarray(), X_te.toarray(), X_new.toarray()
-        clf = make_classifier(kind, c)
         t = time.perf_counter()
         clf.fit(X_tr, y_tr)
         fit_s = time.perf_counter() - t
@@ -232,37 +243,62 @@ def section_compare(tasks: dict[str, Any], n: int) -> dict[str, Any]:
     return rows
 
 
+class _Without:
+    """A task whose routing examples leave out one problem format (for `lofo`)."""
+
+    def __init__(self, task: Any, fmt: str) -> None:
+        self.task, self.fmt, self.name, self.version = task, fmt, task.name, task.version
+
+    def parse(self, data: Any) -> Any:
+        return self.task.parse(data)
+
+    def routing_examples(self, n: int, seed: int) -> Any:
+        from trm_hub.router import problem_format
+
+        return (p for p in self.task.routing_examples(2 * n, seed) if problem_format(p) != self.fmt)
+
+
 def section_lofo(tasks: dict[str, Any], n: int) -> dict[str, Any]:
     """Leave one format out: fit without a task's format, then route that format's held-out problems."""
     from trm_hub.router import problem_format
-    from trm_hub.router_fit import collect, fit_model, negatives, split
+    from trm_hub.router.fit import collect, fit
 
     drawn, _ = collect(tasks, 300, 0)
     held, _ = collect(tasks, n, 1000)
-    neg_tr = [p for _, p in negatives(1600, 0, tasks)]
-    neg_cal = [p for _, p in negatives(800, 1, tasks)]
-    signature = sorted((k, str(t.version)) for k, t in tasks.items())
+    check = schemas(tasks)
     results = {}
     for task in sorted(drawn):
         formats = sorted({problem_format(p) for p in drawn[task]})
         if len(formats) < 2:
             continue
         for fmt in formats:
-            keep = [p for p in drawn[task] if problem_format(p) != fmt]
             test = [p for p in held[task] if problem_format(p) == fmt]
             if len(test) < 5:
                 continue
-            train, cal = {}, {}
-            for t, ps in drawn.items():
-                train[t], cal[t] = split(keep if t == task else ps, 200, 0)
-            model = fit_model(train, neg_tr, cal, neg_cal, signature)
-            got = [v.task for v in model.verdicts(test)]
+            model = fit({**tasks, task: _Without(tasks[task], fmt)})
+            got = [v.task for v in model.verdicts(test, check)]
             wrong = len(test) - got.count(task) - got.count(None)
             row = {"n": len(test), "right": round(got.count(task) / len(test), 3),
                    "rejected": round(got.count(None) / len(test), 3), "wrong_task": round(wrong / len(test), 3)}
             results[f"{task} {fmt}"] = row
             print(f"  {task:<9} {fmt:<55} {row}")
     return results
+
+
+def section_families(tasks: dict[str, Any], n: int) -> dict[str, Any]:
+    """Task-shaped out-of-scope families (benchmarks/router_families.py, never used in fitting) that
+    no schema accepts: rejected by the router, and by its classifier alone."""
+    from router_families import HELD_OUT_FAMILIES, TRAIN_FAMILIES, out_of_scope_examples
+    from trm_hub.router.fit import screen
+
+    model, check = shipped(), schemas(tasks)
+    families = {**TRAIN_FAMILIES, **HELD_OUT_FAMILIES}
+    drawn = [p for _, p in screen(list(out_of_scope_examples(n * len(families) // 4, 2000, families)), tasks)[0]]
+    full = sum(v.task is None for v in model.verdicts(drawn, check)) / max(len(drawn), 1)
+    alone = sum(v.task is None for v in model.verdicts(drawn)) / max(len(drawn), 1)
+    print(f"task-shaped families ({len(families)}): {len(drawn)} problems no schema accepts; router rejects "
+          f"{full:.2%}, its classifier alone {alone:.2%}")
+    return {"problems": len(drawn), "rejected": round(full, 4), "rejected_by_classifier_alone": round(alone, 4)}
 
 
 SMILES = [
@@ -371,7 +407,6 @@ def documented_formats(n: int, seed: int) -> list[tuple[str, Any]]:
 def section_docs(tasks: dict[str, Any], n: int) -> dict[str, Any]:
     """Problems of the documented formats made by this benchmark, kept only where the task's schema accepts them."""
     from trm_hub import router
-    from trm_hub.router_model import RouterModel
 
     made = documented_formats(n, seed=31337)
     kept, refused = [], 0
@@ -382,8 +417,7 @@ def section_docs(tasks: dict[str, Any], n: int) -> dict[str, Any]:
             refused += 1
             continue
         kept.append((task, problem))
-    model = RouterModel.load(router.SHIPPED_PATH)
-    verdicts = model.verdicts([p for _, p in kept])
+    verdicts = shipped().verdicts([p for _, p in kept], schemas(tasks))
     per: dict[str, list[int]] = {}
     wrong = []
     for (task, problem), v in zip(kept, verdicts):
@@ -424,6 +458,8 @@ def main() -> None:
             figures[name] = section_cold()
         elif name == "batch":
             figures[name] = section_batch(tasks, args.n)
+        elif name == "families":
+            figures[name] = section_families(tasks, args.n)
         elif name == "fit":
             figures[name] = section_fit(tasks)
         elif name == "docs":

@@ -1,4 +1,8 @@
-"""Built-in out-of-scope problems: what the router must learn to answer "no task fits" for."""
+"""Out-of-scope problem families shaped after the built-in tasks (chess, games, off-size latin squares,
+broken ARC pairs, chemistry strings that are not SMILES, ...): near misses for `bench_router.py families`.
+
+The router does not learn from these (its "none" class comes from generic shapes that name no task);
+they measure how it rejects task-shaped problems that the tasks' schemas refuse."""
 
 from __future__ import annotations
 
@@ -400,10 +404,10 @@ TRAIN_FAMILIES: dict[str, Maker] = {
         plain_text, numbers, image_array, empty_like, record, time_series,
     )
 }
-"""Families the router is fit (and its thresholds tuned) on."""
+"""Families the former router was fit on."""
 
 HELD_OUT_FAMILIES: dict[str, Maker] = {f.__name__: f for f in (tabular, code_snippet, geojson, battleship, dice_cards)}
-"""Families kept out of fitting, to measure rejection of kinds of input never seen."""
+"""Families the former router kept out of fitting."""
 
 
 def out_of_scope_examples(n: int, seed: int, families: dict[str, Maker] | None = None) -> Iterator[tuple[str, Any]]:
