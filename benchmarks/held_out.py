@@ -67,3 +67,14 @@ def arc_problems(task: Any, meta: dict[str, Any]) -> list[Any]:
 
 
 LOADERS = {"sudoku": sudoku_problems, "maze": maze_problems, "molecule": molecule_problems, "arc": arc_problems}
+
+
+def molecule_targets(model_name: str) -> "np.ndarray":
+    """The measured values of a molecule model's held-out test molecules, in `held_out`'s order."""
+    from trm_hub_plugins.molecule.data import split_dataset
+    from trm_hub_plugins.molecule.recipe import MoleculeData
+
+    meta = read_meta(Registry.load().weights_for("molecule", model_name))
+    data = MoleculeData.model_validate(trained_data(meta))
+    table, parts = split_dataset(data.property, data.split, data.split_seed)
+    return table.values[parts.test]

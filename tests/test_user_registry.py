@@ -48,6 +48,7 @@ def test_train_records_in_your_registry_and_eval_and_solve_use_it(tmp_path: Path
     assert (tmp_path / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     entry = read_registry_file(user_registry()).tasks["toy_reverse"].models["toy_reverse"]
     assert entry.sha256 == sha256_of(weights) and entry.config_sha256 == sha256_of(weights.with_suffix(".json"))
+    assert Path(summary["onnx"]) == weights.with_suffix(".onnx") and entry.onnx_sha256 == sha256_of(weights.with_suffix(".onnx"))
     assert resolve_weights(entry.weights, user_registry().parent) == weights.resolve()
     assert read_registry_file(SHIPPED_REGISTRY).tasks.get("toy_reverse") is None
 
@@ -57,9 +58,12 @@ def test_train_records_in_your_registry_and_eval_and_solve_use_it(tmp_path: Path
 
     problem = tmp_path / "p.json"
     problem.write_text(json.dumps({"reverse": [1, 2, 3, 4]}))
-    solved = invoke("solve", "toy_reverse", str(problem), "--device", "cpu")
-    assert solved.exit_code == 0, solved.output
-    assert json.loads(solved.stdout)["task"] == "toy_reverse"
+    answers = []
+    for runtime in ("torch", "onnx"):
+        solved = invoke("solve", "toy_reverse", str(problem), "--device", "cpu", "--runtime", runtime)
+        assert solved.exit_code == 0, solved.output
+        answers.append(json.loads(solved.stdout))
+    assert answers[0]["task"] == "toy_reverse" and answers[0]["solution"] == answers[1]["solution"]
 
     rows = {row["name"]: row for row in json.loads(invoke("tasks", "--json").stdout)}
     (model,) = rows["toy_reverse"]["weights"]

@@ -19,6 +19,7 @@ from conftest import ROOT, one_line_error
 
 SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "registry.yaml", "trm_hub", "plugins"]
 NOT_LINKED = ("trm_hub", "trm-hub", "__editable__", "__pycache__")
+TRAIN_ONLY = {"torch", "functorch", "torchgen", "onnx", "onnxscript", "onnx_ir"}  # the `train` extra
 EXAMPLE = ROOT / "plugins" / "sudoku" / "examples" / "sudoku6.json"
 
 
@@ -74,7 +75,8 @@ def site_packages(venv: Path) -> Path:
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A fresh environment with the wheel installed (not editable) and the test environment's other
-    packages linked in, so that the repository checkout is not importable from it."""
+    packages linked in, except torch and the ONNX exporter (a plain install has neither), so that
+    neither the repository checkout nor torch is importable from it."""
     root = tmp_path_factory.mktemp("installed")
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
@@ -82,7 +84,8 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     here = {Path(sysconfig.get_paths()[key]) for key in ("purelib", "platlib")}
     for folder in here:
         for entry in folder.iterdir():
-            if entry.name.lower().startswith(NOT_LINKED) or (site / entry.name).exists():
+            package = entry.name.split("-")[0].lower()
+            if entry.name.lower().startswith(NOT_LINKED) or package in TRAIN_ONLY or (site / entry.name).exists():
                 continue
             (site / entry.name).symlink_to(entry)
     pip = subprocess.run(
@@ -130,8 +133,43 @@ def test_a_plain_install_answers_with_verified_weights_and_refuses_tampered_ones
 
     weights = installed["site"] / "trm_hub_plugins" / "sudoku" / "weights" / "sudoku-6x6.safetensors"
     assert not weights.is_symlink()
-    data = bytearray(weights.read_bytes())
+    original = weights.read_bytes()
+    data = bytearray(original)
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
-    line = one_line_error(run_installed(installed, "route", "sudoku6.json", "--device", "cpu"))
+    try:
+        line = one_line_error(run_installed(installed, "route", "sudoku6.json", "--device", "cpu"))
+    finally:
+        weights.write_bytes(original)
     assert str(weights) in line and "does not match the registry" in line
+
+
+def test_a_plain_install_has_no_torch_and_answers_every_shipped_example_with_onnxruntime(installed: dict[str, Path]) -> None:
+    probe = run_installed(installed, code="import importlib.util as u; print(u.find_spec('torch') is None, u.find_spec('onnxruntime') is not None)")
+    assert probe.stdout.split() == ["True", "True"], probe.stderr
+    for example in sorted((ROOT / "plugins").glob("*/examples/*.json")):
+        shutil.copy2(example, installed["work"] / example.name)
+        routed = run_installed(installed, "route", example.name)
+        assert routed.returncode == 0, f"{example.name}: {routed.stderr}"
+        answer = json.loads(routed.stdout)
+        assert answer["task"] == example.parent.parent.name and answer["solution"], example.name
+        if answer["task"] in ("sudoku", "maze"):
+            assert answer["verified"] is True, example.name
+
+
+def test_a_plain_install_says_in_one_line_what_needs_torch(installed: dict[str, Path]) -> None:
+    line = one_line_error(run_installed(installed, "train", "plugin=sudoku", "steps=1"))
+    assert "needs torch" in line and "trm-hub[train]" in line
+    line = one_line_error(run_installed(installed, "route", "sudoku6.json", "--runtime", "torch"))
+    assert "needs torch" in line and "pip install" in line
+
+
+def test_a_plain_install_answers_a_new_arc_task_without_test_time_training_and_says_why(installed: dict[str, Path]) -> None:
+    problem = installed["work"] / "new_arc.json"
+    problem.write_text(json.dumps({"train": [{"input": [[1, 2], [3, 4]], "output": [[4, 3], [2, 1]]}],
+                                   "test": [{"input": [[5, 6], [7, 8]]}]}))
+    solved = run_installed(installed, "solve", "arc", problem.name)
+    assert solved.returncode == 0, solved.stderr
+    answer = json.loads(solved.stdout)
+    assert answer["solution"]["puzzle_ids"] == "blank" and answer["solution"]["ttt"] is None
+    assert "test-time training needs torch" in solved.stderr and "trm-hub[train]" in solved.stderr

@@ -104,8 +104,11 @@ def quantize_int8(source: Path, target: Path) -> Path:
 
     if importlib.util.find_spec("onnx") is None:
         raise HubError("--quantize needs the onnx package: pip install onnx")
+    import logging
+
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
     return atomic_write(target, lambda tmp: quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8))
 
 

@@ -463,7 +463,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         key = (chosen.name, await run_in_threadpool(chosen.model_name, problem))
         return await answered(key, chosen, problem, None)
 
-    @app.post("/v1/draw/{task}", summary="SVG drawings of a problem (the web page's molecule pictures)",
+    @app.post("/v1/draw/{task}", summary="SVG drawings of a problem (the pictures the web page shows beside an answer)",
               openapi_extra={"requestBody": PROBLEM_BODY},
               responses={200: {"description": '{"images": [svg, ...]} (empty when the task draws none)'},
                          **ERRORS, 404: {"model": ErrorBody, "description": "unknown task"}})

@@ -82,10 +82,11 @@ def require_torch(what: str) -> None:
 
 
 def wants_cuda(device: str) -> bool:
-    """Whether `device` means a GPU ('cuda...', or 'auto' with one present)."""
+    """Whether `device` means a GPU ('cuda...', or 'auto' with one present; torch is only imported
+    to check where an NVIDIA driver is loaded)."""
     if str(device).startswith("cuda"):
         return True
-    if str(device) != "auto" or not has_torch():
+    if str(device) != "auto" or not has_torch() or not Path("/proc/driver/nvidia/version").exists():
         return False
     import torch
 
