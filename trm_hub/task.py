@@ -233,37 +233,63 @@ class Task:
                 answers[i] = answer
         return [answer for answer in answers if answer is not None]
 
+    def adapt(self, engine: Any, meta: dict[str, Any], problem: Problem) -> Any:
+        """The engine that answers `problem`: the given one by default. A task may first fit a copy
+        of the model to the problem itself (ARC's test-time training on a task's demonstrations)."""
+        return engine
+
     def answer_with(self, engine: Any, meta: dict[str, Any], problems: Sequence[Problem]) -> list[Answer]:
-        """One model's answers: encode -> `self.infer` (in batches of one length) -> decode -> verify."""
+        """One model's answers: `adapt` -> encode -> `self.infer` (batches of rows of one length and
+        engine) -> decode -> verify. A problem may encode to several rows ([R, L]); `decode` then
+        gets their R outputs, and the answer's steps are the rows' mean."""
         threshold = halt_threshold(None, meta)
-        encoded, encoding = {}, {}
+        rows: dict[int, np.ndarray] = {}
+        engines: dict[int, Any] = {}
+        encoding: dict[int, float] = {}
+        groups: dict[tuple[int, int], list[int]] = {}
         for i, problem in enumerate(problems):
             began = time.perf_counter()
-            encoded[i] = np.asarray(self.encode(problem), dtype=np.int64)
+            engines[i] = self.adapt(engine, meta, problem)
+            tokens = np.asarray(self.encode(problem), dtype=np.int64)
             encoding[i] = time.perf_counter() - began
-        by_length: dict[int, list[int]] = {}
-        for i, tokens in encoded.items():
-            if tokens.ndim != 1 or not engine.accepts_length(tokens.shape[0]):
+            if tokens.ndim not in (1, 2) or not engines[i].accepts_length(tokens.shape[-1]):
                 raise ValueError(
-                    f"problem {i} encodes to {tokens.shape[0] if tokens.ndim == 1 else tokens.shape} "
-                    f"tokens but the '{self.model_name(problems[i])}' model takes {engine.config.seq_len}"
+                    f"problem {i} encodes to {tokens.shape[-1] if tokens.ndim in (1, 2) else tokens.shape} "
+                    f"tokens but the '{self.model_name(problem)}' model takes {engine.config.seq_len}"
                 )
-            by_length.setdefault(tokens.shape[0], []).append(i)
-        chunks = [
-            same[start : start + self.solve_batch_size]
-            for same in by_length.values()
-            for start in range(0, len(same), self.solve_batch_size)
-        ]
+            rows[i] = tokens
+            groups.setdefault((tokens.shape[-1], id(engines[i])), []).append(i)
         answers: list[Answer | None] = [None] * len(problems)
-        for chunk in chunks:
-            began = time.perf_counter()
-            result = self.infer(engine, np.stack([encoded[i] for i in chunk]), meta, threshold)
-            outputs, steps = np.asarray(result.outputs), np.asarray(result.steps).tolist()
-            shared = (time.perf_counter() - began) / len(chunk)
-            for row, i in enumerate(chunk):
-                own = time.perf_counter()
-                solution = self.decode(problems[i], outputs[row])
-                verified = self.verify(problems[i], solution)
-                seconds = encoding[i] + shared + time.perf_counter() - own
-                answers[i] = Answer(self.name, solution, verified, int(steps[row]), seconds)
+        for same in groups.values():
+            chunk: list[int] = []
+            size = 0
+            for i in same:
+                count = 1 if rows[i].ndim == 1 else len(rows[i])
+                if chunk and size + count > self.solve_batch_size:
+                    self._answer_chunk(engines[chunk[0]], meta, problems, chunk, rows, encoding, threshold, answers)
+                    chunk, size = [], 0
+                chunk.append(i)
+                size += count
+            if chunk:
+                self._answer_chunk(engines[chunk[0]], meta, problems, chunk, rows, encoding, threshold, answers)
         return [answer for answer in answers if answer is not None]
+
+    def _answer_chunk(self, engine: Any, meta: dict[str, Any], problems: Sequence[Problem], chunk: list[int],
+                      rows: dict[int, np.ndarray], encoding: dict[int, float], threshold: float,
+                      answers: list[Answer | None]) -> None:
+        """Answer the problems of one batch and fill their places in `answers`."""
+        began = time.perf_counter()
+        stacked = np.concatenate([rows[i].reshape(-1, rows[i].shape[-1]) for i in chunk])
+        result = self.infer(engine, stacked, meta, threshold)
+        outputs, steps = np.asarray(result.outputs), np.asarray(result.steps)
+        shared = (time.perf_counter() - began) / len(chunk)
+        start = 0
+        for i in chunk:
+            own = time.perf_counter()
+            count = 1 if rows[i].ndim == 1 else len(rows[i])
+            part = slice(start, start + count)
+            start = part.stop
+            solution = self.decode(problems[i], outputs[part.start] if rows[i].ndim == 1 else outputs[part])
+            verified = self.verify(problems[i], solution)
+            seconds = encoding[i] + shared + time.perf_counter() - own
+            answers[i] = Answer(self.name, solution, verified, int(round(float(steps[part].mean()))), seconds)
