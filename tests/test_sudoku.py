@@ -565,6 +565,12 @@ def test_views_keep_the_grid_most_views_of_the_shipped_9x9_model_give():
         counts = [sum(np.array_equal(a[i], b[i]) for b in each) for a in each]
         assert any(np.array_equal(eight[i], a[i]) for a in each)
         assert sum(np.array_equal(eight[i], b[i]) for b in each) == max(counts)
+    waves = answer_views(model, torch.as_tensor(inputs), 8, 2.0, first=2).outputs
+    for i in range(len(inputs)):
+        if np.array_equal(each[0][i], each[1][i]):
+            assert np.array_equal(waves[i], each[0][i])
+        else:
+            assert np.array_equal(waves[i], eight[i])
     assert TASK.views({}) == SudokuData().views == 8
     assert SudokuTask(views=1).views({"train": {"data": {"views": 4}}}) == 1
     assert TASK.views({"train": {"data": {"views": 4}}}) == 4

@@ -36,7 +36,7 @@ def evaluate_checkpoint(model: Any, meta: dict[str, Any], cfg: TrainConfig) -> d
     test = held_out_set(n, data.bands("test"), data.test_puzzles, 1, data.cache, data.test_seed)
     threshold = halt_threshold(cfg, meta)
     outputs, steps, seconds = predict(model, to_tokens(test.puzzles), batch_size=EVAL_BATCH,
-                                      infer=lambda x: answer_views(model, x, data.views, threshold))
+                                      infer=lambda x: answer_views(model, x, data.views, threshold, first=data.first_views))
     device = str(next(model.parameters()).device)
     report = sudoku_report(
         n, test.puzzles, test.solutions, outputs, steps, seconds, device=device, batch_size=EVAL_BATCH

@@ -38,6 +38,8 @@ class SudokuData(Strict):
     cache: bool = Field(True, description="keep generated puzzles under ~/.cache/trm-hub/sudoku")
     views: int = Field(8, ge=1, le=64, description="transformed views answered at inference; the grid "
                        "most views give is kept (1 = the puzzle as given)")
+    first_views: int | None = Field(2, ge=1, description="views answered first; the rest only for puzzles "
+                                    "whose first views disagree (None = every view for every puzzle)")
 
     @model_validator(mode="after")
     def _check_bands(self) -> "SudokuData":

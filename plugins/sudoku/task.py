@@ -40,7 +40,8 @@ class SudokuTask(Task):
         """Answer transformed views of each puzzle and keep the grid most of them give."""
         from trm_hub_plugins.sudoku.views import answer_views
 
-        return answer_views(engine, inputs, self.views(meta), halt_threshold)
+        first = trained_data(meta).get("first_views", SudokuData().first_views)
+        return answer_views(engine, inputs, self.views(meta), halt_threshold, first=first)
 
     def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
         """Token layout and views (a view relabels digits and moves lines and boxes; answers are voted)."""

@@ -33,12 +33,15 @@ def view_maps(puzzles: np.ndarray, views: int, seed: int = VIEWS_SEED) -> tuple[
     return cells, digits
 
 
-def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0) -> Result:
-    """Answer each puzzle [B, n*n] in `views` views as one batch, map every answer back, and keep
-    the whole grid most views give (the more confident halting head on ties).
+def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0,
+                 first: int | None = None) -> Result:
+    """Answer each puzzle [B, n*n] in `views` views, map every answer back, and keep the whole grid
+    most views give (the more confident halting head on ties).
 
-    The answers are only compared with each other: no checker or solver is consulted. `steps`
-    and `q_halt` are those of the kept view.
+    With `first` (< views), the first `first` views are answered for every puzzle, and only the
+    puzzles whose first answers disagree are answered in the other views; a puzzle whose first
+    views all give one grid keeps it. The answers are only compared with each other: no checker
+    or solver is consulted. `steps` and `q_halt` are those of the kept view.
     """
     if views < 1:
         raise ValueError(f"views must be at least 1, got {views}")
@@ -47,19 +50,33 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
         return engine.infer(given, halt_threshold=halt_threshold)
     batch, length = given.shape
     cells, digits = view_maps(given, views)
-    stacked = np.concatenate([apply_maps(given, cells[v], digits[v]) for v in range(views)])
-    result = engine.infer(stacked, halt_threshold=halt_threshold, rows=CPU_ROWS if engine.device == "cpu" else None)
-    outputs = result.outputs.reshape(views, batch, length)
-    steps, q_halt = result.steps.reshape(views, batch), result.q_halt.reshape(views, batch)
-    answers = np.stack([
-        np.take_along_axis(np.argsort(digits[v], axis=1),
-                           np.take_along_axis(outputs[v], np.argsort(cells[v], axis=1), axis=1), axis=1)
-        for v in range(views)
-    ])
+    first = views if first is None or first >= views else max(1, first)
+    answers = np.zeros((views, batch, length), dtype=np.int64)
+    steps = np.zeros((views, batch), dtype=np.int64)
+    q_halt = np.full((views, batch), -np.inf, dtype=np.float32)
+    asked = np.zeros((views, batch), dtype=bool)
+
+    def run(chosen_views: range, rows: np.ndarray) -> None:
+        stacked = np.concatenate([apply_maps(given[rows], cells[v][rows], digits[v][rows]) for v in chosen_views])
+        result = engine.infer(stacked, halt_threshold=halt_threshold, rows=CPU_ROWS if engine.device == "cpu" else None)
+        out = result.outputs.reshape(len(chosen_views), len(rows), length)
+        for k, v in enumerate(chosen_views):
+            answers[v, rows] = np.take_along_axis(
+                np.argsort(digits[v][rows], axis=1), np.take_along_axis(out[k], np.argsort(cells[v][rows], axis=1), axis=1), axis=1)
+        steps[chosen_views.start:chosen_views.stop, rows] = result.steps.reshape(len(chosen_views), len(rows))
+        q_halt[chosen_views.start:chosen_views.stop, rows] = result.q_halt.reshape(len(chosen_views), len(rows))
+        asked[chosen_views.start:chosen_views.stop, rows] = True
+
+    run(range(first), np.arange(batch))
+    if first < views:
+        agree = (answers[:first] == answers[:1]).all(axis=(0, 2))
+        if not agree.all():
+            run(range(first, views), np.flatnonzero(~agree))
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
-        keys = [answers[v, i].tobytes() for v in range(views)]
-        votes = Counter(keys)
-        best[i] = max(range(views), key=lambda v: (votes[keys[v]], q_halt[v, i]))
+        voters = [v for v in range(views) if asked[v, i]]
+        keys = {v: answers[v, i].tobytes() for v in voters}
+        votes = Counter(keys.values())
+        best[i] = max(voters, key=lambda v: (votes[keys[v]], q_halt[v, i]))
     index = np.arange(batch)
     return Result(answers[best, index], steps[best, index], q_halt[best, index])
