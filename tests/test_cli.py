@@ -67,11 +67,11 @@ def test_tasks_lists_the_builtin_tasks_with_their_plugins() -> None:
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     for name, row in rows.items():
         assert row["plugin"] and row["description"]
-        assert all(set(w) == {"name", "present", "path", "source", "registry", "replaces_shipped"} for w in row["weights"])
+        assert all(set(w) == {"name", "present", "onnx", "path", "source", "registry", "replaces_shipped"} for w in row["weights"])
     assert {w["source"] for w in rows["sudoku"]["weights"]} == {"shipped"}
-    assert all(w["present"] for w in rows["sudoku"]["weights"])
+    assert all(w["present"] and w["onnx"] for w in rows["sudoku"]["weights"])
     table = invoke("tasks").stdout
-    assert table.startswith("TASK") and "sudoku-4x4 (shipped, present)" in table
+    assert table.startswith("TASK") and "sudoku-4x4 (shipped, present, onnx)" in table
     assert "your registry:" in table and "not created yet" in table
 
 

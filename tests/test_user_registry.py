@@ -115,12 +115,12 @@ def test_a_recorded_model_replaces_the_shipped_one_until_it_is_forgotten(tmp_pat
     shutil.copy2(shipped.with_suffix(".json"), mine.with_suffix(".json"))
     Registry.load().record("sudoku", "sudoku-4x4", mine, metrics={"note": 1})
     assert Registry.load().weights_for("sudoku", "sudoku-4x4") == mine
-    assert "sudoku-4x4 (user, replaces shipped, present)" in invoke("tasks").stdout
+    assert "sudoku-4x4 (user, replaces shipped, present" in invoke("tasks").stdout
     removed = invoke("forget", "sudoku-4x4", "--task", "sudoku")
     assert removed.exit_code == 0, removed.output
     assert "the shipped model 'sudoku-4x4' is used again" in removed.stdout
     assert Registry.load().weights_for("sudoku", "sudoku-4x4") == shipped
-    assert "sudoku-4x4 (shipped, present)" in invoke("tasks").stdout
+    assert "sudoku-4x4 (shipped, present, onnx)" in invoke("tasks").stdout
 
 
 def test_a_registry_that_cannot_be_read_fails_the_recording_but_names_the_checkpoint(tmp_path: Path) -> None:

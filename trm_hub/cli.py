@@ -367,7 +367,8 @@ def plugins(as_json: bool) -> None:
 def _weights_cell(model: dict[str, Any]) -> str:
     """One model in the tasks table: name, which registry names it, whether its file is there."""
     where = "user, replaces shipped" if model["replaces_shipped"] else model["source"]
-    return f"{model['name']} ({where}, {'present' if model['present'] else 'missing'})"
+    graph = ", onnx" if model.get("onnx") else ""
+    return f"{model['name']} ({where}, {'present' if model['present'] else 'missing'}{graph})"
 
 
 @cli.command()
@@ -377,7 +378,7 @@ def tasks(as_json: bool, registry_path: str | None) -> None:
     """List tasks: plugin, description, models (from the shipped or your registry, present or missing)."""
     from trm_hub.plugins import collect_tasks
 
-    keys = ("name", "present", "path", "source", "registry", "replaces_shipped")
+    keys = ("name", "present", "onnx", "path", "source", "registry", "replaces_shipped")
     with user_errors():
         registered = collect_tasks()
         registry = _registry(registry_path)

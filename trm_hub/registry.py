@@ -307,12 +307,14 @@ class Registry:
                 present = path.is_file()
             except RegistryError:
                 path, present = None, False
+            graph = entry.onnx_sha256 is not None and path is not None and graph_path_for(path).is_file()
             rows.append(
                 {
                     "name": name,
                     "weights": entry.weights,
                     "path": str(path) if path else None,
                     "present": present,
+                    "onnx": bool(graph),
                     "metrics": entry.metrics,
                     "source": source,
                     "registry": str(registry_file),
