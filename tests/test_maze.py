@@ -693,3 +693,10 @@ def test_views_keep_the_shortest_route_the_shipped_model_proposes():
         assert route_length(given[i], eight[i]) == (min(lengths) if lengths else route_length(given[i], one[i]))
         if task.verify(problem, task.decode(problem, one[i])):
             assert task.verify(problem, task.decode(problem, eight[i]))
+    waves = answer_views(model, inputs, 8, 2.0, first=2).outputs
+    for i in range(len(problems)):
+        first_two = [route_length(given[i], e[i]) for e in each[:2]]
+        if first_two[0] is not None and first_two[0] == first_two[1]:
+            assert route_length(given[i], waves[i]) == first_two[0]
+        else:
+            assert route_length(given[i], waves[i]) == route_length(given[i], eight[i])

@@ -62,7 +62,8 @@ class MazeTask(Task):
 
         trained = canvas_from_meta(meta) or math.isqrt(int(engine.config.seq_len))
         limit = step_limit(engine.config.halt_max_steps, math.isqrt(inputs.shape[1]), trained)
-        return answer_views(engine, inputs, self.views(meta), halt_threshold, max_steps=limit)
+        first = trained_data(meta).get("first_views", MazeData().first_views)
+        return answer_views(engine, inputs, self.views(meta), halt_threshold, max_steps=limit, first=first)
 
     def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
         """Token layout, trained canvas (a smaller maze sits in its top-left corner) and views (symmetries)."""

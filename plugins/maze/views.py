@@ -32,14 +32,16 @@ def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
     return len(path) - 1
 
 
-def answer_views(engine: Engine, inputs: np.ndarray, views: int,
-                 halt_threshold: float = 0.0, max_steps: int | None = None) -> Result:
+def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0,
+                 max_steps: int | None = None, first: int | None = None) -> Result:
     """Answer each maze [B, canvas*canvas] in its first `views` symmetries (rotations, then
-    their transposes) as one batch; keep, per maze, the view whose marks make the shortest S..G
-    route (the maze as given when none makes one, the earlier view on ties).
+    their transposes); keep, per maze, the view whose marks make the shortest S..G route (the
+    maze as given when none makes one, the earlier view on ties).
 
-    Only the model's own proposals are compared: no search of the maze is made. `steps` and
-    `q_halt` are those of the kept view; `max_steps` caps supervision steps (default: the model's).
+    With `first` (< views), every maze answers its first `first` views, and only the mazes whose
+    first views do not all propose a route of one length answer the others. Only the model's own
+    proposals are compared: no search of the maze is made. `steps` and `q_halt` are those of the
+    kept view; `max_steps` caps supervision steps (default: the model's).
     """
     if not 1 <= views <= MAX_VIEWS:
         raise ValueError(f"views must be 1..{MAX_VIEWS} (the symmetries of the square), got {views}")
@@ -49,16 +51,36 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int,
     batch, length = given.shape
     canvas = math.isqrt(length)
     perm = np.asarray(dihedral_permutations(canvas)[:views])
-    stacked = given[:, perm].transpose(1, 0, 2).reshape(views * batch, length)
-    result = engine.infer(stacked, halt_threshold=halt_threshold, max_steps=max_steps,
-                          rows=max(1, CPU_CELLS // length) if engine.device == "cpu" else None)
-    back = np.argsort(perm, axis=1)[:, None, :]
-    answers = np.take_along_axis(result.outputs.reshape(views, batch, length), back, axis=2)
+    back = np.argsort(perm, axis=1)
+    first = views if first is None or first >= views else max(1, first)
+    answers = np.zeros((views, batch, length), dtype=np.int64)
+    steps = np.zeros((views, batch), dtype=np.int64)
+    q_halt = np.zeros((views, batch), dtype=np.float32)
+    lengths: list[list[int | None]] = [[None] * batch for _ in range(views)]
+    asked = np.zeros((views, batch), dtype=bool)
+
+    def run(chosen: range, rows: np.ndarray) -> None:
+        stacked = given[rows][:, perm[chosen.start:chosen.stop]].transpose(1, 0, 2).reshape(-1, length)
+        result = engine.infer(stacked, halt_threshold=halt_threshold, max_steps=max_steps,
+                              rows=max(1, CPU_CELLS // length) if engine.device == "cpu" else None)
+        out = result.outputs.reshape(len(chosen), len(rows), length)
+        for k, v in enumerate(chosen):
+            answers[v, rows] = np.take_along_axis(out[k], np.broadcast_to(back[v], out[k].shape), axis=1)
+            for i in rows:
+                lengths[v][i] = route_length(given[i], answers[v, i])
+        steps[chosen.start:chosen.stop, rows] = result.steps.reshape(len(chosen), len(rows))
+        q_halt[chosen.start:chosen.stop, rows] = result.q_halt.reshape(len(chosen), len(rows))
+        asked[chosen.start:chosen.stop, rows] = True
+
+    run(range(first), np.arange(batch))
+    if first < views:
+        settled = np.array([lengths[0][i] is not None and all(lengths[v][i] == lengths[0][i] for v in range(first))
+                            for i in range(batch)])
+        if not settled.all():
+            run(range(first, views), np.flatnonzero(~settled))
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
-        lengths = [route_length(given[i], answers[v, i]) for v in range(views)]
-        found = [(n, v) for v, n in enumerate(lengths) if n is not None]
+        found = [(lengths[v][i], v) for v in range(views) if asked[v, i] and lengths[v][i] is not None]
         best[i] = min(found)[1] if found else 0
     rows = np.arange(batch)
-    return Result(answers[best, rows], result.steps.reshape(views, batch)[best, rows],
-                  result.q_halt.reshape(views, batch)[best, rows])
+    return Result(answers[best, rows], steps[best, rows], q_halt[best, rows])
