@@ -27,6 +27,7 @@ from held_out import SHIPPED, held_out, molecule_targets, task_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TRM_HUB_ARC_TTT_SECONDS", "0")
+THREADS = 0
 
 
 def engines(model_name: str, int8_dir: Path | None = None) -> dict[str, tuple]:
@@ -36,6 +37,11 @@ def engines(model_name: str, int8_dir: Path | None = None) -> dict[str, tuple]:
     task, _ = held_out(model_name, 0)
     registry = Registry.load()
     found = {name: task.load_engine(registry, model_name, "cpu", name) for name in ("torch", "onnx")}
+    if THREADS:
+        import torch
+
+        torch.set_num_threads(THREADS)
+        found["onnx"][0].threads = THREADS
     if int8_dir is not None:
         from trm_hub.bundle import export_bundle, load_bundle
 
@@ -80,11 +86,15 @@ def accuracy(args: argparse.Namespace) -> None:
             found = engines(model_name, Path(tmp))
             results = {}
             for name, (engine, meta) in found.items():
+                if name not in args.runtimes:
+                    continue
                 task.configure(meta)
                 began = time.perf_counter()
                 answers = task.answer_with(engine, meta, problems)
                 results[name] = (answers, time.perf_counter() - began)
-            same = sum(a.solution == b.solution for a, b in zip(results["torch"][0], results["onnx"][0]))
+            same = None
+            if "torch" in results and "onnx" in results:
+                same = sum(a.solution == b.solution for a, b in zip(results["torch"][0], results["onnx"][0]))
             row = {"model": model_name, "problems": len(problems), "onnx_same_solution_as_torch": same,
                    **{name: score(task, model_name, answers) for name, (answers, _) in results.items()},
                    **{f"{name}_seconds": round(sec, 1) for name, (_, sec) in results.items()}}
@@ -156,10 +166,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["latency", "accuracy", "cold"])
     parser.add_argument("--models", nargs="+", default=list(SHIPPED))
+    parser.add_argument("--runtimes", nargs="+", default=["torch", "onnx", "onnx-int8"], help="accuracy: which to run")
     parser.add_argument("--limit", type=int, default=None, help="held-out problems per model (accuracy; default all)")
     parser.add_argument("--single", type=int, default=10, help="problems answered one at a time (latency)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads of both runtimes for batches (default: every core)")
     args = parser.parse_args()
+    global THREADS
+    THREADS = args.threads
     {"latency": latency, "accuracy": accuracy, "cold": cold}[args.what](args)
 
 

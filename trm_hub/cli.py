@@ -522,7 +522,7 @@ def new_plugin(name: str, target: str | None) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Batches answered at once [default: 1 on a GPU, else one per CPU core].")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="torch CPU threads [default: CPU cores / workers].")
+              help="CPU threads per batch, torch or onnxruntime [default: CPU cores / workers].")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
               show_default=True)
 @device_option

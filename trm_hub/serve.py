@@ -40,7 +40,7 @@ class ServeSettings(BaseModel):
     batch_wait_ms: float = Field(5.0, ge=0, description="how long a batch waits for more problems")
     batch_size: int = Field(64, ge=1, description="most problems answered in one batch")
     workers: int | None = Field(None, ge=1, description="batches answered at once (default: 1 on a GPU, else one per core)")
-    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: cores / workers)")
+    threads: int | None = Field(None, ge=1, description="CPU threads per batch, torch or onnxruntime (default: cores / workers)")
     registry_path: str | None = None
 
 
@@ -266,7 +266,9 @@ class Hub:
             self.models[name] = {}
             for model_name in sorted(self.registry.entries(name)):
                 try:
-                    task.load_engine(self.registry, model_name, self.settings.device)
+                    engine, _ = task.load_engine(self.registry, model_name, self.settings.device)
+                    if engine.runtime == "onnx":
+                        engine.threads = self.settings.threads or max(1, cpu_cores() // self.workers)
                     self.models[name][model_name] = None
                 except Exception as exc:
                     self.models[name][model_name] = describe_error(exc)

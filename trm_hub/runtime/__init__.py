@@ -118,7 +118,8 @@ def choose_runtime(runtime: str, device: str, graph: Path | None) -> str:
         if wants_cuda(device):
             raise HubError("--runtime onnx answers on the CPU; leave --device at cpu (or use --runtime torch)")
         if graph is None:
-            raise HubError("this model has no ONNX step graph recorded; export one with `trm-hub export`, or use --runtime torch")
+            raise HubError("this model has no ONNX step graph recorded (`trm-hub train` records one beside each "
+                           "checkpoint it makes); use --runtime torch")
         return "onnx"
     if graph is not None and has_onnxruntime() and not wants_cuda(device):
         return "onnx"

@@ -37,6 +37,7 @@ class OnnxEngine:
         self.y_init, self.z_init = np.asarray(y_init, np.float32), np.asarray(z_init, np.float32)
         self.layout = layout
         self.prefix = config.prefix_len
+        self.threads = len(os.sched_getaffinity(0))  # for batches of SMALL_CPU_BATCH rows or more
         self._sessions: dict[int, Any] = {}
         self.dynamic_length = any(not isinstance(d, int) for d in self._session(1).get_inputs()[0].shape[1:])
 
@@ -104,7 +105,7 @@ class OnnxEngine:
         batch, length = inputs.shape
         if not self.accepts_length(length):
             raise ValueError(f"this model reads {self.config.seq_len} tokens per problem, not {length}")
-        threads = 1 if batch < SMALL_CPU_BATCH else len(os.sched_getaffinity(0))
+        threads = 1 if batch < SMALL_CPU_BATCH else self.threads
         y, z = self.initial_state(batch, length)
         outputs: np.ndarray | None = None
         steps = np.full(batch, max_steps, dtype=np.int64)
