@@ -69,7 +69,7 @@ def test_train_records_in_your_registry_and_eval_and_solve_use_it(tmp_path: Path
     (model,) = rows["toy_reverse"]["weights"]
     assert (model["source"], model["registry"], model["present"]) == ("user", str(user_registry()), True)
     table = invoke("tasks").stdout
-    assert "toy_reverse (user, present)" in table and f"your registry:    {user_registry()}\n" in table
+    assert "toy_reverse (user, present, onnx)" in table and f"your registry:    {user_registry()}\n" in table
 
 
 def test_no_record_leaves_your_registry_alone(tmp_path: Path) -> None:
