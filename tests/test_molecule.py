@@ -355,15 +355,16 @@ def test_views_start_with_the_canonical_smiles_and_read_long_molecules_longer():
         view_tokens("C" * 600, 2, 48)
 
 
-@pytest.mark.parametrize("pad_token", [0, None])
-def test_masked_padding_leaves_the_prediction_unchanged(pad_token):
+@pytest.mark.parametrize("pad_token, pad_readout", [(0, "mean"), (0, "sum"), (None, "mean")])
+def test_masked_padding_leaves_the_prediction_unchanged(pad_token, pad_readout):
     import torch
 
     from trm_hub.model import TRM
     from trm_hub_plugins.molecule.inference import view_tokens
 
     cfg = _config(data={"property": "hydration_free_energy"},
-                  model={"hidden_size": 32, "num_heads": 2, "T": 1, "n": 1, "pad_token": pad_token}).model
+                  model={"hidden_size": 32, "num_heads": 2, "T": 1, "n": 1, "pad_token": pad_token,
+                         "pad_readout": pad_readout}).model
     torch.manual_seed(0)
     model = TRM(cfg).eval()
     with torch.no_grad():  # a fresh model's heads are near zero; spread them as training would

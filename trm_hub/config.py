@@ -38,6 +38,7 @@ class ModelConfig(Strict):
     head: Literal["tokens", "regression"] = "tokens"
     out_dim: int = 1
     pad_token: int | None = None
+    pad_readout: Literal["mean", "sum"] = "mean"
 
     @model_validator(mode="after")
     def _check(self) -> "ModelConfig":

@@ -103,12 +103,17 @@ class TRM(nn.Module):
         return keep
 
     def readout(self, y: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
-        """Mean of y over the token positions, padding left out when `keep` is given."""
+        """Mean of y over the token positions. With `keep`, padding is left out: the mean over the
+        other positions (`pad_readout="mean"`) or their sum over the model's own length ("sum",
+        which, like the mean over a padded sequence, grows with the number of tokens)."""
         tokens = y[:, self.prefix:]
         if keep is None:
             return tokens.mean(dim=1)
         weights = keep[:, self.prefix:, None].to(tokens.dtype)
-        return (tokens * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+        total = (tokens * weights).sum(dim=1)
+        if self.config.pad_readout == "sum":
+            return total / self.config.seq_len
+        return total / weights.sum(dim=1).clamp(min=1.0)
 
     def rope_for(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Rotary tables for `length` positions: the model's own, else made once per length (in the
