@@ -355,6 +355,33 @@ def test_views_start_with_the_canonical_smiles_and_read_long_molecules_longer():
         view_tokens("C" * 600, 2, 48)
 
 
+@pytest.mark.parametrize("pad_token, pad_readout", [(0, "mean"), (0, "sum"), (None, "mean")])
+def test_masked_padding_leaves_the_prediction_unchanged(pad_token, pad_readout):
+    import torch
+
+    from trm_hub.model import TRM
+    from trm_hub_plugins.molecule.inference import view_tokens
+
+    cfg = _config(data={"property": "hydration_free_energy"},
+                  model={"hidden_size": 32, "num_heads": 2, "T": 1, "n": 1, "pad_token": pad_token,
+                         "pad_readout": pad_readout}).model
+    torch.manual_seed(0)
+    model = TRM(cfg).eval()
+    with torch.no_grad():  # a fresh model's heads are near zero; spread them as training would
+        model.value_head.weight.normal_(0, 1.0)
+        model.q_head.weight.normal_(0, 1.0)
+    rows = {length: torch.from_numpy(view_tokens("CC(=O)Oc1ccccc1C(=O)O", 1, length)) for length in (48, 64, 128)}
+    result = {length: model.infer(tokens, adaptive=False) for length, tokens in rows.items()}
+    values = {length: float(r.outputs[0, 0]) for length, r in result.items()}
+    halts = {length: float(r.q_halt[0]) for length, r in result.items()}
+    if pad_token is None:
+        assert abs(values[48] - values[128]) > 1e-2 and abs(halts[48] - halts[128]) > 1e-2
+    else:
+        for length in (64, 128):
+            assert values[length] == pytest.approx(values[48], abs=1e-4)
+            assert halts[length] == pytest.approx(halts[48], abs=1e-4)
+
+
 TINY = {
     "data": {"property": "hydration_free_energy", "views": 4},
     "model": {"hidden_size": 32, "num_heads": 2, "T": 1, "n": 1, "halt_max_steps": 2},

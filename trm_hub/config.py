@@ -37,6 +37,8 @@ class ModelConfig(Strict):
     halt_input: Literal["first", "mean"] = "first"
     head: Literal["tokens", "regression"] = "tokens"
     out_dim: int = 1
+    pad_token: int | None = None
+    pad_readout: Literal["mean", "sum"] = "mean"
 
     @model_validator(mode="after")
     def _check(self) -> "ModelConfig":
@@ -45,6 +47,8 @@ class ModelConfig(Strict):
                 raise ValueError("mixer 'conv' needs grid=(rows, cols) with rows*cols == seq_len")
         if self.mixer == "attention" and self.hidden_size % self.num_heads:
             raise ValueError("hidden_size must be a multiple of num_heads")
+        if self.pad_token is not None and self.mixer != "attention":
+            raise ValueError("pad_token (masking padding) needs mixer 'attention'")
         return self
 
     @property

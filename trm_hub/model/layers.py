@@ -79,14 +79,17 @@ class Attention(nn.Module):
         self.qkv_proj = Linear(cfg.hidden_size, 3 * cfg.hidden_size)
         self.o_proj = Linear(cfg.hidden_size, cfg.hidden_size)
 
-    def forward(self, h: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None,
+                key_bias: torch.Tensor | None = None) -> torch.Tensor:
+        """`key_bias` [B, 1, 1, S] is added to every query's scores (a large negative value hides a key)."""
         b, s, _ = h.shape
         q, k, v = self.qkv_proj(h).view(b, s, 3, self.heads, self.head_dim).unbind(2)
         if rope is not None:
             cos, sin = (t.to(q.dtype)[:, None, :] for t in rope)
             q = q * cos + rotate_half(q) * sin
             k = k * cos + rotate_half(k) * sin
-        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        mask = None if key_bias is None else key_bias.to(q.dtype)
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=mask)
         return self.o_proj(out.transpose(1, 2).reshape(b, s, -1))
 
 
@@ -143,9 +146,9 @@ class Block(nn.Module):
         self.mixer = {"attention": Attention, "mlp": SequenceMLP, "conv": GridConv}[cfg.mixer](cfg)
         self.mlp = SwiGLU(cfg.hidden_size, cfg.expansion, cfg.ffn_multiple)
 
-    def forward(self, h: torch.Tensor, rope=None) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, rope=None, key_bias: torch.Tensor | None = None) -> torch.Tensor:
         if self.kind == "attention":
-            h = rms_norm(h + self.mixer(h, rope), self.eps)
+            h = rms_norm(h + self.mixer(h, rope, key_bias), self.eps)
         elif self.kind == "mlp":
             h = self.mixer(h)
         else:

@@ -84,13 +84,36 @@ class TRM(nn.Module):
             x = 0.707106781 * (x + self.embed_pos.weight.to(x.dtype))
         return self.embed_scale * x
 
-    def net(self, h: torch.Tensor, injection: torch.Tensor) -> torch.Tensor:
+    def net(self, h: torch.Tensor, injection: torch.Tensor, key_bias: torch.Tensor | None = None) -> torch.Tensor:
         """The one network: add the injection, then run the blocks."""
         rope = self.rope_for(h.shape[1]) if hasattr(self, "rope_cos") else None
         h = h + injection
         for block in self.blocks:
-            h = block(h, rope)
+            h = block(h, rope, key_bias)
         return h
+
+    def token_mask(self, inputs: torch.Tensor) -> torch.Tensor | None:
+        """[B, prefix + L] float: 1 where a position is read, 0 at padding (`pad_token`); None
+        without `pad_token` (every position is read)."""
+        if self.config.pad_token is None:
+            return None
+        keep = (inputs != self.config.pad_token).float()
+        if self.prefix:
+            keep = torch.cat((keep.new_ones(keep.shape[0], self.prefix), keep), dim=1)
+        return keep
+
+    def readout(self, y: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
+        """Mean of y over the token positions. With `keep`, padding is left out: the mean over the
+        other positions (`pad_readout="mean"`) or their sum over the model's own length ("sum",
+        which, like the mean over a padded sequence, grows with the number of tokens)."""
+        tokens = y[:, self.prefix:]
+        if keep is None:
+            return tokens.mean(dim=1)
+        weights = keep[:, self.prefix:, None].to(tokens.dtype)
+        total = (tokens * weights).sum(dim=1)
+        if self.config.pad_readout == "sum":
+            return total / self.config.seq_len
+        return total / weights.sum(dim=1).clamp(min=1.0)
 
     def rope_for(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Rotary tables for `length` positions: the model's own, else made once per length (in the
@@ -107,11 +130,12 @@ class TRM(nn.Module):
             tables[key] = (cos.to(self.rope_cos.device), sin.to(self.rope_cos.device))
         return tables[key]
 
-    def recurse(self, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def recurse(self, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor,
+                key_bias: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One round: n latent updates from (x, y, z), then one answer update from (y, z)."""
         for _ in range(self.config.n):
-            z = self.net(z, y + x)
-        y = self.net(y, z)
+            z = self.net(z, y + x, key_bias)
+        y = self.net(y, z, key_bias)
         return y, z
 
     def accepts_length(self, length: int) -> bool:
@@ -142,19 +166,23 @@ class TRM(nn.Module):
         """One supervision step: T rounds, all but the last without gradient.
 
         Returns (detached new state, logits [B, L, V] or values [B, out_dim], q_halt logits [B]).
+        With `pad_token`, attention ignores padded keys and the mean readouts skip padded positions,
+        so the answer does not depend on how much padding a sequence got.
         """
         x = self.embed(inputs, puzzle_ids)
+        keep = self.token_mask(inputs)
+        key_bias = None if keep is None else ((keep - 1.0) * 1e9)[:, None, None, :]
         y, z = state.y, state.z
         with torch.no_grad():
             for _ in range(self.config.T - 1):
-                y, z = self.recurse(y, z, x)
-        y, z = self.recurse(y, z, x)
-        summary = y[:, 0] if self.config.halt_input == "first" else y[:, self.prefix:].mean(dim=1)
+                y, z = self.recurse(y, z, x, key_bias)
+        y, z = self.recurse(y, z, x, key_bias)
+        summary = y[:, 0] if self.config.halt_input == "first" else self.readout(y, keep)
         q_halt = self.q_head(summary).float()[:, 0]
         if self.config.head == "tokens":
             outputs = self.lm_head(y[:, self.prefix:])
         else:
-            outputs = self.value_head(y[:, self.prefix:].mean(dim=1)).float()
+            outputs = self.value_head(self.readout(y, keep)).float()
         return State(y.detach(), z.detach()), outputs, q_halt
 
     forward = step
