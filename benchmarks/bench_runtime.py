@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from held_out import SHIPPED, held_out, molecule_targets, task_of  # noqa: E402
+from held_out import SHIPPED, held_out, molecule_targets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TRM_HUB_ARC_TTT_SECONDS", "0")

@@ -69,7 +69,7 @@ def arc_problems(task: Any, meta: dict[str, Any]) -> list[Any]:
 LOADERS = {"sudoku": sudoku_problems, "maze": maze_problems, "molecule": molecule_problems, "arc": arc_problems}
 
 
-def molecule_targets(model_name: str) -> "np.ndarray":
+def molecule_targets(model_name: str) -> Any:
     """The measured values of a molecule model's held-out test molecules, in `held_out`'s order."""
     from trm_hub_plugins.molecule.data import split_dataset
     from trm_hub_plugins.molecule.recipe import MoleculeData

@@ -83,7 +83,6 @@ def test_a_tampered_step_graph_is_refused_like_tampered_weights(tmp_path: Path) 
 
 def test_an_exported_bundle_answers_as_the_hub_does_and_checks_its_hashes(tmp_path: Path) -> None:
     from trm_hub.bundle import load_bundle
-    from trm_hub.plugins import load_tasks
 
     out = tmp_path / "bundle"
     result = run_cli("export", "sudoku-9x9", "--out", str(out), "--quantize", "int8")
