@@ -19,7 +19,7 @@ import numpy as np
 from trm_hub.errors import HubError
 from trm_hub.files import atomic_write, atomic_write_text
 from trm_hub.registry import Registry, config_path_for, sha256_of
-from trm_hub.runtime import read_meta, require_torch
+from trm_hub.runtime import layout_of, read_meta, require_torch
 from trm_hub.task import Task, halt_threshold
 
 FORMAT = "trm-hub-bundle/1"
@@ -45,7 +45,7 @@ def manifest(task: Task, model_name: str, meta: dict[str, Any], weights: Path) -
 
     cfg = ModelConfig.model_validate(meta["model"])
     y_init, z_init = initial_vectors(weights)
-    layout = "grid" if cfg.mixer == "conv" else "sequence"
+    layout = layout_of(cfg)
     return {
         "format": FORMAT,
         "task": task.name,

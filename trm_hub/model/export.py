@@ -23,14 +23,10 @@ from torch import nn
 
 from trm_hub.files import atomic_write
 from trm_hub.model.trm import TRM, State
+from trm_hub.runtime import layout_of
 
 INPUTS = ("tokens", "y", "z", "puzzle_ids")
 OUTPUTS = ("y_next", "z_next", "outputs", "q_halt")
-
-
-def layout_of(model: TRM) -> str:
-    """'grid' for the conv mixer (its graph takes 2-D token grids), else 'sequence'."""
-    return "grid" if model.config.mixer == "conv" else "sequence"
 
 
 class StepGraph(nn.Module):
@@ -39,7 +35,7 @@ class StepGraph(nn.Module):
     def __init__(self, model: TRM):
         super().__init__()
         self.model = model
-        self.grid = layout_of(model) == "grid"
+        self.grid = layout_of(model.config) == "grid"
 
     def forward(self, tokens, y, z, puzzle_ids=None):
         model = self.model
@@ -62,7 +58,7 @@ def example_inputs(model: TRM, batch: int = 2) -> tuple[torch.Tensor, ...]:
     cfg = model.config
     state = model.initial_state(batch, "cpu")
     tokens = torch.zeros(batch, cfg.seq_len, dtype=torch.long)
-    if layout_of(model) == "grid":
+    if layout_of(model.config) == "grid":
         tokens = tokens.view(batch, *cfg.grid)
         state = State(state.y.view(batch, *cfg.grid, -1), state.z.view(batch, *cfg.grid, -1))
     inputs = (tokens, state.y, state.z)
@@ -80,7 +76,7 @@ def dynamic_shapes(model: TRM) -> dict[str, dict[int, object]]:
     batch = Dim("batch", min=1, max=1 << 16)
     tokens: dict[int, object] = {0: batch}
     state: dict[int, object] = {0: batch}
-    if layout_of(model) == "grid" and model.prefix == 0 and model.accepts_length(4):
+    if layout_of(model.config) == "grid" and model.prefix == 0 and model.accepts_length(4):
         tokens = {0: batch, 1: Dim("height", min=2, max=1024), 2: Dim("width", min=2, max=1024)}
         state = dict(tokens)
     elif cfg.mixer == "attention" and model.accepts_length(cfg.seq_len + 1):

@@ -34,9 +34,6 @@ class Result:
     steps: np.ndarray
     q_halt: np.ndarray
 
-    def __getitem__(self, index: Any) -> "Result":
-        return Result(self.outputs[index], self.steps[index], self.q_halt[index])
-
     @staticmethod
     def concat(parts: list["Result"]) -> "Result":
         return Result(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("outputs", "steps", "q_halt")))
@@ -53,6 +50,11 @@ class Engine(Protocol):
               max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result: ...
 
     def accepts_length(self, length: int) -> bool: ...
+
+
+def layout_of(config: ModelConfig) -> str:
+    """How a step graph takes its tokens: 'grid' ([B, H, W]) for the conv mixer, else 'sequence' ([B, L])."""
+    return "grid" if config.mixer == "conv" else "sequence"
 
 
 def read_meta(path: Path) -> dict[str, Any]:

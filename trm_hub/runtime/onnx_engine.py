@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from trm_hub.config import ModelConfig
-from trm_hub.runtime import SMALL_CPU_BATCH, Result
+from trm_hub.runtime import SMALL_CPU_BATCH, Result, layout_of
+
 
 def initial_vectors(weights: Path) -> tuple[np.ndarray, np.ndarray]:
     """The learnt initial answer and latent vectors [hidden] of a checkpoint (safetensors, read as numpy)."""
@@ -45,7 +46,7 @@ class OnnxEngine:
     def from_checkpoint(cls, graph: Path, weights: Path, meta: dict[str, Any]) -> "OnnxEngine":
         config = ModelConfig.model_validate(meta["model"])
         y_init, z_init = initial_vectors(weights)
-        engine = cls(graph, config, y_init, z_init, "grid" if config.mixer == "conv" else "sequence")
+        engine = cls(graph, config, y_init, z_init, layout_of(config))
         engine.weights = Path(weights)
         return engine
 

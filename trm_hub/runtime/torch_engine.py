@@ -10,6 +10,7 @@ import torch
 from trm_hub.model import TRM
 from trm_hub.runtime import SMALL_CPU_BATCH, Result
 
+
 class TorchEngine:
     """A loaded TRM answering numpy token arrays."""
 
