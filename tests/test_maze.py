@@ -301,7 +301,7 @@ def test_decode_of_a_perfect_prediction_verifies(task):
     assert s.path == best and task.verify(p, s) and s.note is None
 
 
-def test_decode_walks_the_marks_and_fails_on_branches_gaps_and_floods(task):
+def test_decode_follows_the_marks_and_fails_on_branches_gaps_and_floods(task):
     p = task.parse({"maze": ["#########",
                              "#S  #   #",
                              "# # # # #",
@@ -332,7 +332,30 @@ def test_decode_walks_the_marks_and_fails_on_branches_gaps_and_floods(task):
     for cell in [(1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 7), (2, 7), (3, 7), (4, 7)]:
         through_wall[cell] = PATH
     cut = task.decode(p, through_wall.reshape(-1))
-    assert cut.path[-1] == p.goal and "on a wall" in cut.note
+    assert not any(p.grid[r][c] for r, c in cut.path) and "not at the goal" in cut.note
+
+
+def test_decode_takes_a_shortest_route_across_a_marked_room_and_refuses_detours(task):
+    p = task.parse({"maze": ["#########",
+                             "#S      #",
+                             "#       #",
+                             "#       #",
+                             "#      G#",
+                             "#########"]})
+    band = task.encode(p).reshape(15, 15).copy()
+    band[1:5, 1:8] = PATH
+    across = task.decode(p, band.reshape(-1))
+    assert task.verify(p, across) and len(across.path) == 10
+    p = task.parse({"maze": ["#######",
+                             "#S   G#",
+                             "# ### #",
+                             "#     #",
+                             "#######"]})
+    loop = task.encode(p).reshape(15, 15).copy()
+    for r, c in [(1, 2), (1, 3), (1, 4), (2, 1), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5), (2, 5)]:
+        loop[r, c] = PATH
+    detour = task.decode(p, loop.reshape(-1))
+    assert not task.verify(p, detour) and detour.path == [p.start]
 
 
 def test_batch_encoding_matches_single_encoding(task):
@@ -357,6 +380,28 @@ def test_generator_is_seeded_and_paths_are_unique():
     assert (a.walls == b.walls).all() and (a.goals == b.goals).all()
     assert not (a.walls == c.walls).all()
     assert (a.on_path.reshape(50, -1).sum(axis=1) == a.lengths + 1).all()
+
+
+def test_rooms_and_several_shortest_paths_are_labelled_whole(task):
+    batch = generate(np.random.default_rng(3), 60, 21, 21, rooms_fraction=1.0, unique_fraction=0.0)
+    marked = batch.on_path.reshape(60, -1).sum(axis=1)
+    assert (marked > batch.lengths + 1).mean() > 0.5
+    rooms = [w for w in batch.walls if any((~w[r:r + 2, c:c + 2]).all() for r in range(20) for c in range(20))]
+    assert len(rooms) == 60
+    for i in range(60):
+        p = task.parse({"grid": batch.walls[i].astype(int).tolist(), "start": batch.starts[i].tolist(),
+                        "goal": batch.goals[i].tolist()})
+        tokens = encode_batch(batch.walls[i:i + 1], batch.starts[i:i + 1], batch.goals[i:i + 1],
+                              batch.on_path[i:i + 1], 21)[1][0]
+        assert task.verify(p, task.decode(p, tokens))
+
+
+def test_default_generator_settings_still_draw_the_mazes_the_shipped_model_was_tested_on():
+    import hashlib
+
+    a = generate(np.random.default_rng(5), 30, 15, 15)
+    digest = hashlib.blake2b(a.walls.tobytes() + a.starts.tobytes() + a.goals.tobytes(), digest_size=8)
+    assert digest.hexdigest() == "71ad41e9f79e0f5c"
 
 
 @pytest.mark.parametrize("size", [(7, 7), (9, 9), (15, 15), (9, 15), (14, 10), (5, 12), (30, 30)])
@@ -578,7 +623,7 @@ def test_route_length_reads_the_route_decode_reads(task):
     through_wall = task.encode(p).reshape(15, 15).copy()
     for cell in [(1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6)]:
         through_wall[cell] = PATH
-    assert task.decode(p, through_wall.reshape(-1)).path[-1] == p.goal
+    assert task.decode(p, through_wall.reshape(-1)).path[-1] != p.goal
     assert route_length(given, through_wall.reshape(-1)) is None
 
 

@@ -29,7 +29,7 @@ def test_rng(test_seed: int, size: Size) -> np.random.Generator:
 def generator_options(data: MazeData) -> dict[str, float]:
     """The generator settings of a data section."""
     keys = ("loop_fraction", "max_loop_rate", "hard_fraction", "hard_keep", "door_fraction",
-            "borderless_fraction")
+            "borderless_fraction", "rooms_fraction", "unique_fraction")
     return {k: getattr(data, k) for k in keys}
 
 

@@ -1,4 +1,4 @@
-"""Seeded, batched numpy maze generator: perfect and looped mazes with hard S..G pairs kept."""
+"""Seeded, batched numpy maze generator: perfect, looped and open-room mazes with hard S..G pairs kept."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ MIN_SIZE = 3
 
 @dataclass
 class MazeBatch:
-    """Same-size mazes: walls [B, H, W] bool, starts/goals [B, 2], the unique shortest path
-    as a mask [B, H, W], its length in steps [B] and the choice points along it [B]."""
+    """Same-size mazes: walls [B, H, W] bool, starts/goals [B, 2], every cell on a shortest
+    S..G path as a mask [B, H, W], the shortest length in steps [B] and the choice points on
+    those paths [B]."""
 
     walls: np.ndarray
     starts: np.ndarray
@@ -97,6 +98,24 @@ def knock_out(rng: np.random.Generator, walls: np.ndarray, rate: np.ndarray) -> 
     between[2:-1:2, 1:-1:2] = True
     hit = between[None] & walls & (rng.random(walls.shape) < rate[:, None, None])
     walls[hit] = False
+    return walls
+
+
+def carve_rooms(rng: np.random.Generator, walls: np.ndarray, chosen: np.ndarray,
+                cells_per_room: int = 120) -> np.ndarray:
+    """Open rectangular rooms (2 to 7 cells a side, one per `cells_per_room` cells) inside the
+    outer wall of the mazes where chosen[b]: open areas with many shortest paths across them."""
+    walls = walls.copy()
+    _, height, width = walls.shape
+    if height < 4 or width < 4:
+        return walls
+    for b in np.flatnonzero(chosen):
+        for _ in range(max(1, height * width // cells_per_room)):
+            tall = int(rng.integers(2, min(7, height - 2) + 1))
+            wide = int(rng.integers(2, min(7, width - 2) + 1))
+            top = int(rng.integers(1, height - 1 - tall + 1))
+            left = int(rng.integers(1, width - 1 - wide + 1))
+            walls[b, top:top + tall, left:left + wide] = False
     return walls
 
 
@@ -191,12 +210,15 @@ def measure(walls: np.ndarray, starts: np.ndarray, goals: np.ndarray) -> tuple[n
 def generate(rng: np.random.Generator, n: int, height: int, width: int, *,
              loop_fraction: float = 0.5, max_loop_rate: float = 0.2, hard_fraction: float = 0.75,
              hard_keep: float = 0.5, door_fraction: float = 0.25, borderless_fraction: float = 0.15,
+             rooms_fraction: float = 0.0, unique_fraction: float = 1.0,
              p_random_choices: tuple[float, ...] = (0.0, 0.0, 0.25, 0.5, 1.0)) -> MazeBatch:
-    """n mazes of height x width with a unique shortest S..G path.
+    """n mazes of height x width with S..G reachable.
 
     loop_fraction of them get loops (interior walls knocked out at a random rate up to
-    max_loop_rate); hard_fraction are hard: G far from S, and of every hard candidate only the
-    top `hard_keep` by path length plus choice points are kept.
+    max_loop_rate) and rooms_fraction open rooms (`carve_rooms`); unique_fraction must have a
+    single shortest path (the others may have many, all marked). hard_fraction are hard: G far
+    from S, and of every hard candidate only the top `hard_keep` by path length plus choice
+    points are kept.
     """
     if height < MIN_SIZE or width < MIN_SIZE:
         raise ValueError(f"mazes must be at least {MIN_SIZE}x{MIN_SIZE}, got {height}x{width}")
@@ -214,12 +236,14 @@ def generate(rng: np.random.Generator, n: int, height: int, width: int, *,
         walls = lattice(rng, m, height, width, p_random=p_random, borderless=borderless)
         looped = rng.random(m) < loop_fraction
         walls = knock_out(rng, walls, np.where(looped, rng.uniform(0.02, max_loop_rate, m), 0.0))
+        if rooms_fraction > 0:
+            walls = carve_rooms(rng, walls, rng.random(m) < rooms_fraction)
         hard = rng.random(m) < need_hard / need
         walls, starts, goals = place_endpoints(rng, walls, hard, door_fraction)
         on_path, length, unique, choices = measure(walls, starts, goals)
         score = length + 2 * choices
-        ok = unique.copy()
-        cand = hard & unique
+        ok = unique if unique_fraction >= 1 else np.where(rng.random(m) < unique_fraction, unique, length > 0)
+        cand = hard & ok
         if cand.any():
             ok &= ~hard | (score >= np.quantile(score[cand], 1.0 - hard_keep))
         idx_hard = np.flatnonzero(ok & hard)[:need_hard]

@@ -57,6 +57,9 @@ class MazeData(Strict):
     hard_keep: float = Field(0.5, gt=0.0, le=1.0, description="share of hard candidates kept")
     door_fraction: float = Field(0.25, ge=0.0, le=1.0, description="S or G as an entrance")
     borderless_fraction: float = Field(0.15, ge=0.0, le=1.0)
+    rooms_fraction: float = Field(0.0, ge=0.0, le=1.0, description="mazes with open rectangular rooms carved in")
+    unique_fraction: float = Field(1.0, ge=0.0, le=1.0, description="mazes that must have one shortest path "
+                                   "(the others may have several; every cell on one is labelled)")
     foreign_per_size: int = Field(300, ge=0, description="evaluation mazes per other generator")
     large_sizes: list[int] = Field([21, 31, 41], description="held-out square sizes beyond the canvas, "
                                    "each answered on its own canvas (sizes within the canvas are skipped)")

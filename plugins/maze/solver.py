@@ -138,3 +138,21 @@ def walk(marked: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
         seen.add((r, c))
         path.append((r, c))
     return path
+
+
+def route_through(marked: np.ndarray, walls: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
+    """The S..G route the model's marks make over open cells (S and G count as marked).
+
+    The marks must be a union of shortest routes through themselves: a line, or a band across an
+    open room. Then the route is the fewest-step one through them. Where some mark joined to S
+    lies on no such route (a spur, a detour, a flood of the maze) or the marks do not reach G,
+    it is the `walk` along them from S, which stops where they branch or end.
+    """
+    usable = marked & ~walls
+    usable[start] = usable[goal] = True
+    from_start, from_goal = distances(~usable, start), distances(~usable, goal)
+    length = from_start[goal]
+    joined = from_start >= 0
+    if length < 0 or (joined & (from_start + from_goal != length)).any():
+        return walk(usable, start, goal)
+    return shortest_path(~usable, start, goal)

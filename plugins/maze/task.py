@@ -12,7 +12,7 @@ import numpy as np
 from trm_hub.task import Task, TaskData, trained_data
 from trm_hub_plugins.maze.schema import MazeProblem, MazeSolution
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, canvas_from_meta
-from trm_hub_plugins.maze.solver import explain, shortest_path, walk
+from trm_hub_plugins.maze.solver import explain, route_through, shortest_path
 from trm_hub_plugins.maze.tokens import canvas_for, check_fits, encode_grid, path_cells, step_limit
 
 Cell = tuple[int, int]
@@ -102,10 +102,11 @@ class MazeTask(Task):
         return encode_grid(_walls(problem), problem.start, problem.goal, canvas)
 
     def decode(self, problem: MazeProblem, tokens: np.ndarray) -> MazeSolution:
-        """Predicted canvas -> the path walked from S along the cells marked as path.
+        """Predicted canvas -> the shortest S..G route over the open cells marked as path.
 
-        The walk stops at a dead end or where the marks branch, so a prediction that is not one
-        clear S..G path gives a path that fails `verify`, with `note` saying why.
+        The model marks every cell on a shortest path (one line in most mazes, a band across
+        open rooms); the route uses only marked cells, so marks that do not join S to G give a
+        path that fails `verify`, with `note` saying why.
         """
         walls = _walls(problem)
         tokens = np.asarray(tokens).reshape(-1)
@@ -114,8 +115,7 @@ class MazeTask(Task):
             raise ValueError(f"expected a square canvas of tokens, got {tokens.size}")
         check_fits(problem.height, problem.width, canvas)
         marked = path_cells(tokens, problem.height, problem.width, canvas)
-        marked[problem.goal] = True
-        return self._solution(problem, walls, walk(marked, problem.start, problem.goal))
+        return self._solution(problem, walls, route_through(marked, walls, problem.start, problem.goal))
 
     def solve_exact(self, problem: MazeProblem) -> MazeSolution:
         """The answer by breadth-first search (the exact baseline)."""

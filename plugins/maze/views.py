@@ -8,7 +8,7 @@ import numpy as np
 
 from trm_hub.runtime import Engine, Result, as_array, as_engine
 from trm_hub_plugins.maze.augment import dihedral_permutations
-from trm_hub_plugins.maze.solver import walk
+from trm_hub_plugins.maze.solver import route_through
 from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
 
 MAX_VIEWS = 8
@@ -17,7 +17,7 @@ CPU_CELLS = 64 * 225  # cells per forward pass on CPU (64 rows of 15x15): larger
 
 def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
     """Steps of the S..G route that `decode` reads from one predicted canvas, or None when the
-    marks do not make a route over open cells (a gap, a branch, a wall)."""
+    marks do not join S to G over open cells."""
     canvas = math.isqrt(inputs.size)
     board = inputs.reshape(canvas, canvas)
     marked = (outputs.reshape(canvas, canvas) == PATH) & (board != PAD)
@@ -25,11 +25,8 @@ def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
     if len(starts) != 1 or len(goals) != 1:
         return None
     start, goal = tuple(int(v) for v in starts[0]), tuple(int(v) for v in goals[0])
-    marked[goal] = True
-    path = walk(marked, start, goal)
-    if path[-1] != goal or any(board[cell] == WALL for cell in path):
-        return None
-    return len(path) - 1
+    path = route_through(marked, (board == WALL) | (board == PAD), start, goal)
+    return len(path) - 1 if path[-1] == goal else None
 
 
 def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0,
@@ -39,7 +36,7 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
     maze as given when none makes one, the earlier view on ties).
 
     With `first` (< views), every maze answers its first `first` views, and only the mazes whose
-    first views do not all propose a route of one length answer the others. Only the model's own
+    first views do not all mark the same cells, joining S to G, answer the others. Only the model's own
     proposals are compared: no search of the maze is made. `steps` and `q_halt` are those of the
     kept view; `max_steps` caps supervision steps (default: the model's).
     """
@@ -74,8 +71,9 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
 
     run(range(first), np.arange(batch))
     if first < views:
+        marks = answers[:first] == PATH
         settled = np.array([lengths[0][i] is not None and all(lengths[v][i] == lengths[0][i] for v in range(first))
-                            for i in range(batch)])
+                            and (marks[:, i] == marks[0, i]).all() for i in range(batch)])
         if not settled.all():
             run(range(first, views), np.flatnonzero(~settled))
     best = np.zeros(batch, dtype=np.int64)
