@@ -82,9 +82,10 @@ def test_a_tampered_step_graph_is_refused_like_tampered_weights(tmp_path: Path) 
     assert str(graph) in line and "ONNX step graph" in line and "does not match the registry" in line
 
 
-def test_an_exported_bundle_answers_as_the_hub_does_and_checks_its_hashes(tmp_path: Path) -> None:
+def test_an_exported_bundle_answers_as_the_hub_does_and_checks_its_hashes(tmp_path: Path, monkeypatch) -> None:
     from trm_hub.bundle import load_bundle
 
+    monkeypatch.setenv("TRM_HUB_PRECISION", "float32")
     out = tmp_path / "bundle"
     result = run_cli("export", "sudoku-9x9", "--out", str(out), "--quantize", "int8")
     assert result.returncode == 0, result.stderr
