@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--runtime", default="auto")
     parser.add_argument("--json", help="write the figures here too")
+    parser.add_argument("--checkpoint", help="answer with this maze checkpoint (torch) instead of the registered model")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -110,13 +112,22 @@ def main() -> None:
     from trm_hub_plugins.maze.solver import shortest_path
 
     task = load_tasks()["maze"]
+    answer = lambda problem: task.solve([problem], runtime=args.runtime)[0]  # noqa: E731
+    if args.checkpoint:
+        from trm_hub.runtime import load_engine, read_meta
+
+        meta = read_meta(Path(args.checkpoint))
+        engine = load_engine(Path(args.checkpoint), None, meta, "torch", "cpu")
+        if hasattr(task, "configure"):
+            task.configure(meta)
+        answer = lambda problem: task.answer_with(engine, meta, [problem])[0]  # noqa: E731
     report: dict[str, Any] = {}
     print(f"{'size':>6} {'kind':>8} {'n':>4} {'solved':>7} {'steps':>6} {'TRM s/maze':>11} {'BFS ms':>7}")
     for side in [int(s) for s in args.sizes.split(",")]:
         drawn = mazes(side, args.per_size, args.seed)
         problems = [task.parse({k: m[k] for k in ("grid", "start", "goal")}) for m in drawn]
         began = time.perf_counter()
-        answers = [task.solve([p], runtime=args.runtime)[0] for p in problems]
+        answers = [answer(p) for p in problems]
         trm = (time.perf_counter() - began) / len(problems)
         began = time.perf_counter()
         for p in problems:
