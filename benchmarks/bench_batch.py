@@ -11,26 +11,17 @@ Run: python benchmarks/bench_batch.py [--models maze,sudoku-9x9] [--problems 64]
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_engine import median_time  # noqa: E402
 from held_out import held_out  # noqa: E402
 
+from trm_hub.registry import Registry  # noqa: E402
 from trm_hub.runtime.onnx_engine import OnnxEngine  # noqa: E402
-
-
-def seconds(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -40,19 +31,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     by_cache = OnnxEngine.rows_per_pass
-    print(f"ms per problem, {args.problems} held-out problems; cores {len(__import__('os').sched_getaffinity(0))}")
+    print(f"ms per problem, {args.problems} held-out problems; cores {len(os.sched_getaffinity(0))}")
     print(f"{'model':>20} {'alone':>8} {'batch':>8} {'batch/alone':>11} {'one-pass batch':>14} {'rows/pass':>9}")
     for name in args.models.split(","):
         task, problems = held_out(name, args.problems)
         task.solve(problems[:1], device="cpu")
-        alone = seconds(lambda: [task.solve([p], device="cpu") for p in problems], args.repeats) / len(problems)
-        batch = seconds(lambda: task.solve(problems, device="cpu"), args.repeats) / len(problems)
+        alone = median_time(lambda: [task.solve([p], device="cpu") for p in problems], args.repeats) / len(problems)
+        batch = median_time(lambda: task.solve(problems, device="cpu"), args.repeats) / len(problems)
         OnnxEngine.rows_per_pass = lambda self, length: 1 << 30
         try:
-            one_pass = seconds(lambda: task.solve(problems, device="cpu"), args.repeats) / len(problems)
+            one_pass = median_time(lambda: task.solve(problems, device="cpu"), args.repeats) / len(problems)
         finally:
             OnnxEngine.rows_per_pass = by_cache
-        engine, _ = task.load_engine(__import__("trm_hub.registry").registry.Registry.load(), name, "cpu")
+        engine, _ = task.load_engine(Registry.load(), name, "cpu")
         passes = engine.rows_per_pass(engine.config.seq_len) if hasattr(engine, "rows_per_pass") else "-"
         print(f"{name:>20} {1000 * alone:>8.1f} {1000 * batch:>8.1f} {batch / alone:>10.2f}x {1000 * one_pass:>14.1f} "
               f"{passes:>9}", flush=True)

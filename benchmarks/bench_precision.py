@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,19 +21,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_engine import median_time  # noqa: E402
 from held_out import held_out  # noqa: E402
 
 from trm_hub.registry import Registry  # noqa: E402
-
-
-def timed(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -62,8 +52,8 @@ def main() -> None:
                 same = float((fp32.outputs == bf16.outputs).float().mean())
             else:
                 same = float((fp32.outputs - bf16.outputs).abs().max())
-            t32 = timed(lambda: model.infer(x, adaptive=False, precision="float32"), args.repeats)
-            t16 = timed(lambda: model.infer(x, adaptive=False, precision="bfloat16"), args.repeats)
+            t32 = median_time(lambda: model.infer(x, adaptive=False, precision="float32"), args.repeats)
+            t16 = median_time(lambda: model.infer(x, adaptive=False, precision="bfloat16"), args.repeats)
             same_text = f"{same:.4f}" if model.config.head == "tokens" else f"|d|{same:.3f}"
             print(f"{name:>20} {len(x):>5} {1000 * t32 / len(x):>11.2f} {1000 * t16 / len(x):>11.2f} "
                   f"{t32 / t16:>7.2f}x {same_text:>7}", flush=True)

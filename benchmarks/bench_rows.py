@@ -37,7 +37,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     sizes = [int(r) for r in args.rows.split(",")]
-    print(f"one thread; ms per row of one supervision step (best rows marked *)")
+    print("one thread; ms per row of one supervision step (best rows marked *)")
     for name in args.models.split(","):
         task, problems = held_out(name, max(sizes))
         for runtime in args.runtimes.split(","):
