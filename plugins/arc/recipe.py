@@ -116,6 +116,12 @@ class ArcRecipe(TrainConfig):
     data: ArcData = ArcData()
 
     @classmethod
+    def checkpoint_data(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        """A checkpoint whose recipe records no canvas was trained on its network's length."""
+        canvas = canvas_from_meta(meta)
+        return {} if canvas is None else {"canvas": canvas}
+
+    @classmethod
     def derive(cls, raw: dict[str, Any]) -> None:
         canvas = raw["data"].get("canvas", ArcData.model_fields["canvas"].default)
         if isinstance(canvas, int) and not isinstance(canvas, bool):
