@@ -52,7 +52,7 @@ def molecule_problems(task: Any, data: Any) -> list[Any]:
 
 
 def arc_problems(task: Any, data: Any) -> list[Any]:
-    from trm_hub_plugins.arc.canvas import fits
+    from trm_hub_plugins.arc.tokens import fits
     from trm_hub_plugins.arc.data import load_set
 
     return [task.parse(r.task) for r in load_set("arc1/eval") if fits(r.grids(), data.canvas)]

@@ -19,7 +19,7 @@ from trm_hub_plugins.arc.augment import (
     sample_augmentations,
     translate_batch,
 )
-from trm_hub_plugins.arc.canvas import (
+from trm_hub_plugins.arc.tokens import (
     EOS,
     IGNORE,
     PAD,

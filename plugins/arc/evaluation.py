@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from trm_hub_plugins.arc.canvas import fits
+from trm_hub_plugins.arc.tokens import fits
 from trm_hub_plugins.arc.data import ArcRecord, load_set, select_tasks
 from trm_hub_plugins.arc.schema import ArcSolution, Grid
 from trm_hub_plugins.arc.inference import Settings, solve_all

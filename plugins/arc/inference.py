@@ -13,7 +13,7 @@ import numpy as np
 
 from trm_hub.runtime import Engine, TRAIN_EXTRA, as_engine, has_torch
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
-from trm_hub_plugins.arc.canvas import decode_grid, encode_grid, fits, grid_shape
+from trm_hub_plugins.arc.tokens import decode_grid, encode_grid, fits, grid_shape
 from trm_hub_plugins.arc.recipe import ArcRecipe
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution, Grid
 from trm_hub_plugins.arc.vote import vote

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from trm_hub.config import Strict, TrainConfig, set_derived
 from trm_hub.task import trained_data
-from trm_hub_plugins.arc.canvas import VOCAB_SIZE
+from trm_hub_plugins.arc.tokens import VOCAB_SIZE
 from trm_hub_plugins.arc.schema import MAX_SIDE
 
 DEFAULT_TTT_SECONDS = 30.0

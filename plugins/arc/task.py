@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Iterator, Sequence
 import numpy as np
 
 from trm_hub.task import Answer, Checkpoint, Task, TaskData
-from trm_hub_plugins.arc.canvas import decode_grid, encode_grid
+from trm_hub_plugins.arc.tokens import decode_grid, encode_grid
 from trm_hub_plugins.arc.recipe import ArcRecipe
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution
 
@@ -45,7 +45,7 @@ class ArcTask(Task):
 
     def export_settings(self, recipe: ArcRecipe) -> dict[str, Any]:
         """Token layout, canvas and views (trained puzzle ids are per task; id 0 is the blank one)."""
-        from trm_hub_plugins.arc.canvas import COLOUR_OFFSET, EOS, PAD
+        from trm_hub_plugins.arc.tokens import COLOUR_OFFSET, EOS, PAD
 
         return {"vocabulary": {"pad": PAD, "end_of_grid": EOS, "colour_0": COLOUR_OFFSET},
                 "canvas": recipe.data.canvas, "views": self.settings(recipe).views}
