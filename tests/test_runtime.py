@@ -24,6 +24,7 @@ EXAMPLE = ROOT / "plugins" / "sudoku" / "examples" / "sudoku6.json"
 
 def answers_in(runtime: str, model_name: str, monkeypatch: pytest.MonkeyPatch) -> list:
     monkeypatch.setenv("TRM_HUB_ARC_TTT_SECONDS", "0")
+    monkeypatch.setenv("TRM_HUB_PRECISION", "float32")
     task, problems = held_out(model_name, LIMITS[model_name])
     return task.solve(problems, device="cpu", runtime=runtime)
 
@@ -81,9 +82,10 @@ def test_a_tampered_step_graph_is_refused_like_tampered_weights(tmp_path: Path) 
     assert str(graph) in line and "ONNX step graph" in line and "does not match the registry" in line
 
 
-def test_an_exported_bundle_answers_as_the_hub_does_and_checks_its_hashes(tmp_path: Path) -> None:
+def test_an_exported_bundle_answers_as_the_hub_does_and_checks_its_hashes(tmp_path: Path, monkeypatch) -> None:
     from trm_hub.bundle import load_bundle
 
+    monkeypatch.setenv("TRM_HUB_PRECISION", "float32")
     out = tmp_path / "bundle"
     result = run_cli("export", "sudoku-9x9", "--out", str(out), "--quantize", "int8")
     assert result.returncode == 0, result.stderr

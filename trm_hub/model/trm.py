@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,23 +198,29 @@ class TRM(nn.Module):
         max_steps: int | None = None,
         adaptive: bool = True,
         rows: int | None = None,
+        precision: str = "auto",
     ) -> Inference:
         """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
 
         Halted examples leave the batch so the rest run faster. `rows` answers the batch in
         chunks of at most that many examples (large batches of small models run slower per
-        example on CPU).
+        example on CPU). `precision` is float32, bfloat16 or auto (`fastest_precision`).
         """
         if rows is not None and inputs.shape[0] > rows:
             parts = [self.infer(inputs[i : i + rows], None if puzzle_ids is None else puzzle_ids[i : i + rows],
-                                halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive)
+                                halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive,
+                                precision=precision)
                      for i in range(0, inputs.shape[0], rows)]
             return Inference(*(torch.cat([getattr(p, f) for p in parts]) for f in ("outputs", "steps", "q_halt")))
         max_steps = max_steps or self.config.halt_max_steps
         (b, length), device = inputs.shape, inputs.device
         if not self.accepts_length(length):
             raise ValueError(f"this model reads {self.config.seq_len} tokens per problem, not {length}")
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+        if precision == "auto":
+            precision = fastest_precision(device, b)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of auto, {', '.join(PRECISIONS)}; got {precision!r}")
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
         outputs: torch.Tensor | None = None
         steps = torch.full((b,), max_steps, dtype=torch.long, device=device)
         q_final = torch.zeros(b, device=device)
@@ -239,6 +246,30 @@ class TRM(nn.Module):
                     keep = ~done
                     active, state = active[keep], state[keep]
         return Inference(outputs, steps, q_final)
+
+
+PRECISION_ENV = "TRM_HUB_PRECISION"
+PRECISIONS = ("float32", "bfloat16")
+BF16_CPU_ROWS = 32  # below this many rows a CPU step is not reliably faster in bfloat16 (benchmarks/bench_precision.py)
+
+
+def cpu_has_bf16() -> bool:
+    """True when torch runs bfloat16 kernels natively on this CPU (AVX-512 BF16 or AMX, and not
+    held to a lower kernel set by ATEN_CPU_CAPABILITY)."""
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return native and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+
+
+def fastest_precision(device: torch.device, rows: int) -> str:
+    """The precision a step of `rows` rows runs fastest in on `device`, keeping the answers:
+    bfloat16 on a GPU and on a CPU with native bfloat16 from BF16_CPU_ROWS rows, else float32.
+    $TRM_HUB_PRECISION (float32 or bfloat16) overrides it."""
+    chosen = os.environ.get(PRECISION_ENV)
+    if chosen:
+        return chosen
+    if device.type == "cuda":
+        return "bfloat16"
+    return "bfloat16" if rows >= BF16_CPU_ROWS and cpu_has_bf16() else "float32"
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:

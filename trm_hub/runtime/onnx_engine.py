@@ -8,13 +8,32 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from trm_hub.config import ModelConfig
-from trm_hub.runtime import SMALL_CPU_BATCH, Result, layout_of
+from trm_hub.runtime import Result, layout_of
+
+
+CACHE_COPIES = 3  # activation tensors of a pass that should share one core's L2 cache (benchmarks/bench_rows.py)
+
+
+@lru_cache(maxsize=1)
+def l2_cache_bytes() -> int:
+    """One core's L2 cache size (Linux sysfs), else 1 MiB."""
+    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            if (index / "level").read_text().strip() == "2" and (index / "type").read_text().strip() != "Instruction":
+                size = (index / "size").read_text().strip().upper()
+                scale = {"K": 2**10, "M": 2**20}.get(size[-1], 1)
+                return int(size.rstrip("KM")) * scale
+        except (OSError, ValueError):
+            continue
+    return 2**20
 
 
 def initial_vectors(weights: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +57,7 @@ class OnnxEngine:
         self.y_init, self.z_init = np.asarray(y_init, np.float32), np.asarray(z_init, np.float32)
         self.layout = layout
         self.prefix = config.prefix_len
-        self.threads = len(os.sched_getaffinity(0))  # for batches of SMALL_CPU_BATCH rows or more
+        self.threads = len(os.sched_getaffinity(0))  # cores that answer passes of a batch side by side
         self._sessions: dict[int, Any] = {}
         self.dynamic_length = any(not isinstance(d, int) for d in self._session(1).get_inputs()[0].shape[1:])
 
@@ -91,29 +110,46 @@ class OnnxEngine:
         y, z, outputs, q_halt = self._session(threads).run(None, feed)
         return y, z, outputs, q_halt
 
+    def rows_per_pass(self, length: int) -> int:
+        """Rows one pass takes: as many as keep its activations (about CACHE_COPIES tensors of
+        rows x length x hidden floats) within one core's L2 cache; larger passes cost more per row."""
+        per_row = CACHE_COPIES * length * self.config.hidden_size * 4
+        return max(1, l2_cache_bytes() // per_row)
+
     def infer(self, inputs: Any, puzzle_ids: Any = None, *, halt_threshold: float = 0.0,
               max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result:
-        """Batched inference; with `adaptive`, each example stops once q_halt > threshold."""
+        """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
+
+        The batch is answered in cache-sized passes (`rows_per_pass`, or `rows` when smaller),
+        one core each, spread over `threads` cores."""
         inputs = np.ascontiguousarray(inputs, dtype=np.int64)
         ids = None if puzzle_ids is None else np.asarray(puzzle_ids, dtype=np.int64)
-        if rows is not None and len(inputs) > rows:
-            return Result.concat([
-                self.infer(inputs[i : i + rows], None if ids is None else ids[i : i + rows],
-                           halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive)
-                for i in range(0, len(inputs), rows)
-            ])
+        size = self.rows_per_pass(inputs.shape[1])
+        size = min(size, rows) if rows is not None else size
+        parts = [slice(i, i + size) for i in range(0, len(inputs), size)]
+        if len(parts) <= 1:
+            return self._answer_pass(inputs, ids, halt_threshold, max_steps, adaptive)
+        run = lambda part: self._answer_pass(inputs[part], None if ids is None else ids[part],  # noqa: E731
+                                             halt_threshold, max_steps, adaptive)
+        if self.threads <= 1:
+            return Result.concat([run(part) for part in parts])
+        with ThreadPoolExecutor(min(self.threads, len(parts))) as pool:
+            return Result.concat(list(pool.map(run, parts)))
+
+    def _answer_pass(self, inputs: np.ndarray, ids: np.ndarray | None, halt_threshold: float,
+                     max_steps: int | None, adaptive: bool) -> Result:
+        """`TRM.infer`'s halting loop over one pass of rows, on one core."""
         max_steps = max_steps or self.config.halt_max_steps
         batch, length = inputs.shape
         if not self.accepts_length(length):
             raise ValueError(f"this model reads {self.config.seq_len} tokens per problem, not {length}")
-        threads = 1 if batch < SMALL_CPU_BATCH else self.threads
         y, z = self.initial_state(batch, length)
         outputs: np.ndarray | None = None
         steps = np.full(batch, max_steps, dtype=np.int64)
         q_final = np.zeros(batch, dtype=np.float32)
         active = np.arange(batch)
         for k in range(max_steps):
-            y, z, out, q = self.step(y, z, inputs[active], None if ids is None else ids[active], threads)
+            y, z, out, q = self.step(y, z, inputs[active], None if ids is None else ids[active], 1)
             if outputs is None:
                 outputs = np.zeros((batch, *out.shape[1:]), dtype=out.dtype)
             done = q > halt_threshold if adaptive else np.zeros(len(q), dtype=bool)
