@@ -123,7 +123,7 @@ def shipped(repeats: int, limit: int) -> list[dict]:
             if task is None:
                 continue
             model, meta = task.load_model(registry.weights_for(task_name, model_name), torch.device("cpu"))
-            cfg = task.recipe.model_validate(meta["train"])
+            cfg = task.checkpoint(meta).recipe
             x = torch.as_tensor(task.build_dataset(cfg).test.inputs[:limit])
             fixed, fixed_steps = infer_rate(model, x, repeats, adaptive=False)
             adaptive, adaptive_steps = infer_rate(model, x, repeats, adaptive=True)

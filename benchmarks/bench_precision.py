@@ -41,8 +41,9 @@ def main() -> None:
     print(f"{'model':>20} {'batch':>5} {'fp32 ms/row':>11} {'bf16 ms/row':>11} {'speed-up':>8} {'same':>7}")
     for name in args.models.split(","):
         task, problems = held_out(name, max(int(b) for b in args.batches.split(",")))
-        engine, meta = task.load_engine(Registry.load(), name, "cpu", "torch")
-        rows = np.concatenate([np.asarray(task.encode(p)).reshape(-1, engine.config.seq_len)[:1] for p in problems])
+        engine, checkpoint = task.load_engine(Registry.load(), name, "cpu", "torch")
+        rows = np.concatenate([np.asarray(task.encode(p, checkpoint.recipe), dtype=np.int64).reshape(-1, engine.config.seq_len)[:1]
+                               for p in problems])
         model = engine.model
         for batch in (int(b) for b in args.batches.split(",")):
             x = torch.as_tensor(rows[:batch])

@@ -41,9 +41,9 @@ def main() -> None:
     for name in args.models.split(","):
         task, problems = held_out(name, max(sizes))
         for runtime in args.runtimes.split(","):
-            engine, meta = task.load_engine(Registry.load(), name, "cpu", runtime)
+            engine, checkpoint = task.load_engine(Registry.load(), name, "cpu", runtime)
             length = engine.config.seq_len
-            rows = np.concatenate([np.asarray(task.encode(p)).reshape(-1, length)[:1] for p in problems])
+            rows = np.concatenate([np.asarray(task.encode(p, checkpoint.recipe), dtype=np.int64).reshape(-1, length)[:1] for p in problems])
             while len(rows) < max(sizes):
                 rows = np.concatenate([rows, rows])
             hidden = engine.config.hidden_size

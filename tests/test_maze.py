@@ -34,14 +34,18 @@ ROWS = [
 ]
 
 
+RECIPE = MazeRecipe.model_validate(MazeRecipe.presets["cpu"])  # canvas 15, as the shipped model's
+
+
 @pytest.fixture
 def task() -> MazeTask:
-    return MazeTask(canvas=15)
+    return MazeTask()
 
 
 def lay_path(task: MazeTask, problem, path) -> np.ndarray:
     """The canvas a perfect model would output for `path`."""
-    tokens = task.encode(problem).reshape(task.canvas, task.canvas).copy()
+    side = RECIPE.data.canvas
+    tokens = task.encode(problem, RECIPE).reshape(side, side).copy()
     for r, c in path[1:-1]:
         tokens[r, c] = PATH
     return tokens.reshape(-1)
@@ -172,12 +176,12 @@ def test_a_maze_larger_than_the_canvas_goes_on_its_own_canvas_up_to_the_limit(ta
     rng = np.random.default_rng(3)
     walls = kruskal(rng, 21, 17)
     problem = task.parse({"maze": drawn(walls, (1, 1), (19, 15))})
-    tokens = task.encode(problem).reshape(21, 21)
+    tokens = task.encode(problem, RECIPE).reshape(21, 21)
     assert tokens[1, 1] == START and tokens[19, 15] == GOAL and (tokens[:, 17:] == PAD).all()
-    assert task.encode(task.parse({"maze": ROWS})).size == task.canvas ** 2
+    assert task.encode(task.parse({"maze": ROWS}), RECIPE).size == RECIPE.data.canvas ** 2
     huge = task.parse({"maze": drawn(kruskal(rng, 65, 65), (1, 1), (63, 63))})
     with pytest.raises(ValueError, match=r"this maze is 65x65; the maze model answers mazes up to 63x63"):
-        task.encode(huge)
+        task.encode(huge, RECIPE)
 
 
 def test_step_limit_grows_with_the_canvas():
@@ -207,12 +211,23 @@ def test_a_grid_model_answers_another_square_canvas_as_a_model_built_for_it():
         small.infer(torch.ones(1, 48, dtype=torch.long))
 
 
-def test_task_adopts_the_canvas_of_a_checkpoint():
-    task = MazeTask(canvas=15)
-    task.configure({"train": {"data": {"canvas": 30}}, "model": {"grid": [30, 30]}})
-    assert task.canvas == 30
-    task.configure({"model": {"grid": [21, 21]}})
-    assert task.canvas == 21
+def test_encoding_follows_the_checkpoint_it_is_given_not_the_last_one_read():
+    task = MazeTask()
+    thirty = task.checkpoint({"train": {"data": {"canvas": 30}}, "model": {"grid": [30, 30]}}).recipe
+    older = task.checkpoint({"model": {"grid": [21, 21]}}).recipe  # a recipe that names no canvas
+    assert (thirty.data.canvas, older.data.canvas) == (30, 21)
+    problem = task.parse({"maze": ROWS})
+    assert task.encode(problem, thirty).size == 900 and task.encode(problem, older).size == 441
+    assert task.encode(problem, thirty).size == 900
+    assert MazeTask(canvas=15).encode(problem, thirty).size == 225, "a canvas given to the task wins"
+
+
+def test_a_checkpoint_whose_recipe_does_not_validate_is_one_clear_error():
+    from trm_hub.errors import HubError
+
+    with pytest.raises(HubError, match=r"the checkpoint's training recipe.*data\.canvas") as info:
+        MazeTask().checkpoint({"train": {"data": {"canvas": 2}}})
+    assert "\n" not in str(info.value)
 
 
 # ---------------------------------------------------------------- BFS and the checker
@@ -272,7 +287,7 @@ def test_unreachable_goal_is_accepted_and_reported_by_the_checker(task):
     s = task.solve_exact(p)
     assert not task.verify(p, s)
     assert "cannot be reached" in s.note
-    tokens = task.encode(p)
+    tokens = task.encode(p, RECIPE)
     decoded = task.decode(p, tokens)
     assert not task.verify(p, decoded) and "cannot be reached" in decoded.note
 
@@ -323,12 +338,12 @@ def test_decode_follows_the_marks_and_fails_on_branches_gaps_and_floods(task):
     broken = task.decode(p, gap.reshape(-1))
     assert not task.verify(p, broken) and "not at the goal" in broken.note
     assert broken.path == best[:5]
-    flood = task.encode(p).reshape(15, 15).copy()
+    flood = task.encode(p, RECIPE).reshape(15, 15).copy()
     flood[flood == OPEN] = PATH
     assert not task.verify(p, task.decode(p, flood.reshape(-1)))
     nothing = task.decode(p, np.zeros(225, dtype=np.int64))
     assert nothing.path == [p.start] and not task.verify(p, nothing)
-    through_wall = task.encode(p).reshape(15, 15).copy()
+    through_wall = task.encode(p, RECIPE).reshape(15, 15).copy()
     for cell in [(1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 7), (2, 7), (3, 7), (4, 7)]:
         through_wall[cell] = PATH
     cut = task.decode(p, through_wall.reshape(-1))
@@ -342,7 +357,7 @@ def test_decode_takes_a_shortest_route_across_a_marked_room_and_refuses_detours(
                              "#       #",
                              "#      G#",
                              "#########"]})
-    band = task.encode(p).reshape(15, 15).copy()
+    band = task.encode(p, RECIPE).reshape(15, 15).copy()
     band[1:5, 1:8] = PATH
     across = task.decode(p, band.reshape(-1))
     assert task.verify(p, across) and len(across.path) == 10
@@ -351,7 +366,7 @@ def test_decode_takes_a_shortest_route_across_a_marked_room_and_refuses_detours(
                              "# ### #",
                              "#     #",
                              "#######"]})
-    loop = task.encode(p).reshape(15, 15).copy()
+    loop = task.encode(p, RECIPE).reshape(15, 15).copy()
     for r, c in [(1, 2), (1, 3), (1, 4), (2, 1), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5), (2, 5)]:
         loop[r, c] = PATH
     detour = task.decode(p, loop.reshape(-1))
@@ -365,7 +380,7 @@ def test_batch_encoding_matches_single_encoding(task):
     for i in range(len(batch)):
         p = task.parse({"grid": batch.walls[i].astype(int).tolist(),
                         "start": batch.starts[i].tolist(), "goal": batch.goals[i].tolist()})
-        assert (inputs[i] == task.encode(p)).all()
+        assert (inputs[i] == task.encode(p, RECIPE)).all()
         s = task.decode(p, labels[i])
         assert task.verify(p, s) and len(s.path) - 1 == batch.lengths[i]
         assert (labels[i].reshape(15, 15)[11:, :] == -100).all()
@@ -542,7 +557,7 @@ def test_mazes_from_other_generators_parse_solve_and_verify(task, make, size):
             p = task.parse(raw)
             s = task.solve_exact(p)
             assert task.verify(p, s) and len(s.path) - 1 == dist.max()
-        if max(size) <= task.canvas:
+        if max(size) <= RECIPE.data.canvas:
             assert task.verify(p, task.decode(p, lay_path(task, p, s.path)))
 
 
@@ -594,7 +609,7 @@ def test_shipped_examples_parse_and_solve(task, name):
     p = task.parse(json.loads((EXAMPLES / name).read_text()))
     s = task.solve_exact(p)
     assert task.verify(p, s)
-    assert task.encode(p).shape == (225,)
+    assert task.encode(p, RECIPE).shape == (225,)
 
 
 def test_report_of_perfect_predictions():
@@ -615,12 +630,12 @@ def test_route_length_reads_the_route_decode_reads(task):
 
     p = task.parse({"maze": ROWS})
     best = task.solve_exact(p).path
-    given = task.encode(p)
+    given = task.encode(p, RECIPE)
     assert route_length(given, lay_path(task, p, best)) == len(best) - 1
     gap = lay_path(task, p, best).reshape(15, 15)
     gap[best[4]] = OPEN
     assert route_length(given, gap.reshape(-1)) is None
-    through_wall = task.encode(p).reshape(15, 15).copy()
+    through_wall = task.encode(p, RECIPE).reshape(15, 15).copy()
     for cell in [(1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6)]:
         through_wall[cell] = PATH
     assert task.decode(p, through_wall.reshape(-1)).path[-1] != p.goal
@@ -630,9 +645,11 @@ def test_route_length_reads_the_route_decode_reads(task):
 def test_views_must_be_one_to_eight_and_task_takes_them_from_the_checkpoint():
     with pytest.raises(ValidationError, match="views"):
         MazeData(views=9)
-    assert MazeTask().views({}) == MazeData().views == 8
-    assert MazeTask().views({"train": {"data": {"views": 2}}}) == 2
-    assert MazeTask(views=1).views({"train": {"data": {"views": 2}}}) == 1
+    old = {"model": {"grid": [15, 15]}}
+    two = {"train": {"data": {"views": 2}}, "model": {"grid": [15, 15]}}
+    assert MazeTask().views(MazeTask().checkpoint(old).recipe) == MazeData().views == 8
+    assert MazeTask().views(MazeTask().checkpoint(two).recipe) == 2
+    assert MazeTask(views=1).views(MazeTask().checkpoint(two).recipe) == 1
 
 
 # ---------------------------------------------------------------- with a real (untrained) TRM
@@ -659,9 +676,11 @@ def test_solve_with_a_registered_checkpoint_adopts_its_canvas(tmp_path):
     weights, _ = _tiny_checkpoint(tmp_path, 9)
     registry = Registry(shipped=tmp_path / "none.yaml", user=tmp_path / "registry.yaml")
     registry.record("maze", "maze", weights)
-    task = MazeTask(canvas=15)
+    task = MazeTask()
     answers = task.solve([task.parse({"maze": ROWS})], device="cpu", registry=registry)
-    assert task.canvas == 9
+    engine, checkpoint = task.load_engine(registry, "maze", "cpu")
+    assert checkpoint.recipe.data.canvas == 9 and task.encode(task.parse({"maze": ROWS}), checkpoint.recipe).size == 81
+    assert not any(isinstance(value, int) for value in vars(task).values()), "the task keeps no canvas of its own"
     assert len(answers) == 1 and answers[0].task == "maze"
     answer = answers[0]
     assert answer.solution.path[0] == (1, 1) and isinstance(answer.verified, bool)
@@ -729,8 +748,8 @@ def test_views_keep_the_shortest_route_the_shipped_model_proposes():
     one = answer_views(model, inputs, 1, 2.0).outputs
     eight = answer_views(model, inputs, 8, 2.0).outputs
     assert (one == each[0]).all()
-    chunked = model.infer(inputs, halt_threshold=2.0, rows=20)
-    whole = model.infer(inputs, halt_threshold=2.0)
+    chunked = model.infer(inputs, halt_threshold=2.0, rows=20, precision="float32")  # auto picks per pass
+    whole = model.infer(inputs, halt_threshold=2.0, precision="float32")
     assert (chunked.outputs == whole.outputs).all() and (chunked.steps == whole.steps).all()
     given = inputs.numpy()
     for i, problem in enumerate(problems):

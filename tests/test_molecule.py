@@ -115,7 +115,7 @@ def test_shipped_example_parses_and_encodes(task):
     text = resources.files("trm_hub_plugins.molecule").joinpath("examples/molecule.json").read_text()
     problem = task.parse(json.loads(text))
     assert problem.property == "solubility" and len(problem.smiles) == 3
-    tokens = task.encode(problem)
+    tokens = task.encode(problem, None)
     assert tokens.shape == (3, default_vocabulary().max_len)
 
 
@@ -493,7 +493,7 @@ def test_a_salt_is_answered_for_its_parent_and_names_the_fragments(task):
     assert first.smiles == "O=C([O-])c1ccccc1.[Na+]" and first.fragment == "O=C(O)c1ccccc1"
     assert first.dropped == ["[Na+]"] and second.fragment == second.smiles == "O=C(O)c1ccccc1"
     assert second.dropped == [] and first.value == pytest.approx(second.value, abs=1e-5)
-    assert task.encode(task.parse({"smiles": "[Na+].[O-]C(=O)c1ccccc1"})).shape == (1, default_vocabulary().max_len)
+    assert task.encode(task.parse({"smiles": "[Na+].[O-]C(=O)c1ccccc1"}), None).shape == (1, default_vocabulary().max_len)
 
 
 def test_drug_molecules_up_to_100_heavy_atoms_are_answered(task):

@@ -40,8 +40,8 @@ def test_kernels_below_avx512_never_choose_bfloat16():
 
 def test_a_precision_that_does_not_exist_is_a_clear_error(monkeypatch):
     task, problems = held_out("sudoku-4x4", 2)
-    engine, _ = task.load_engine(Registry.load(), "sudoku-4x4", "cpu", "torch")
-    x = torch.as_tensor(np.stack([task.encode(p) for p in problems]))
+    engine, checkpoint = task.load_engine(Registry.load(), "sudoku-4x4", "cpu", "torch")
+    x = torch.as_tensor(np.stack([task.encode(p, checkpoint.recipe) for p in problems]))
     with pytest.raises(ValueError, match="precision must be one of auto, float32, bfloat16"):
         engine.model.infer(x, precision="float16")
     monkeypatch.setenv("TRM_HUB_PRECISION", "half")

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, one_line_error, run_cli
 from trm_hub.registry import Registry
-from trm_hub.runtime import choose_runtime, read_meta
+from trm_hub.runtime import choose_runtime
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from held_out import SHIPPED, held_out  # noqa: E402
@@ -98,7 +98,7 @@ def test_an_exported_bundle_answers_as_the_hub_does_and_checks_its_hashes(tmp_pa
     assert info["source"]["weights_sha256"] == entry.sha256 and info["source"]["onnx_sha256"] == entry.onnx_sha256
 
     task, problems = held_out("sudoku-9x9", 32)
-    inputs = np.stack([task.encode(p) for p in problems])
+    inputs = np.stack([task.encode(p, None) for p in problems])
     hub = task.load_engine(Registry.load(), "sudoku-9x9", "cpu", "torch")[0].infer(inputs, halt_threshold=2.0)
     bundled = load_bundle(out).infer(inputs, halt_threshold=2.0)
     assert (bundled.outputs == hub.outputs).all() and (bundled.steps == hub.steps).all()
@@ -125,10 +125,10 @@ def test_the_deploy_page_loop_runs_an_exported_bundle(tmp_path: Path) -> None:
     out = tmp_path / "maze-bundle"
     assert run_cli("export", "maze", "--out", str(out)).returncode == 0
     task, problems = held_out("maze", 4)
-    inputs = np.stack([task.encode(p) for p in problems])
+    engine, checkpoint = task.load_engine(Registry.load(), "maze", "cpu", "torch")
+    inputs = np.stack([task.encode(p, checkpoint.recipe) for p in problems])
     scope: dict = {}
     exec(compile(code, "docs/deploy.md", "exec"), scope)
     outputs, steps = scope["answer"](str(out / "maze.json"), inputs)
-    hub = task.load_engine(Registry.load(), "maze", "cpu", "torch")[0].infer(
-        inputs, halt_threshold=read_meta(Registry.load().weights_for("maze", "maze"))["train"].get("halt_threshold", 0.0))
+    hub = engine.infer(inputs, halt_threshold=checkpoint.recipe.halt_threshold)
     assert (outputs == hub.outputs).all() and (steps == hub.steps).all()

@@ -133,7 +133,7 @@ def test_tasks_health_examples_and_every_route_documented(server: Server):
     assert {"sudoku", "maze", "arc", "molecule"} <= set(by_name)
     assert {m["name"] for m in by_name["sudoku"]["models"]} == {"sudoku-4x4", "sudoku-6x6", "sudoku-9x9"}
     assert all(m["loaded"] for row in tasks for m in row["models"])
-    assert by_name["molecule"]["pictures"] is True and by_name["sudoku"]["pictures"] is False
+    assert all(by_name[name]["pictures"] is True for name in ("sudoku", "maze", "arc", "molecule"))
     status, health = server.request("GET", "/healthz")
     assert status == 200 and health["status"] == "ok" and "maze/maze" in health["models"] and not health["unavailable"]
     status, examples = server.request("GET", "/v1/examples")
@@ -158,9 +158,28 @@ def test_molecule_pictures_are_svg_drawings(server: Server):
     assert status == 200 and len(drawn["images"]) == 2
     assert all(image.startswith("<svg") and image.rstrip().endswith("</svg>") for image in drawn["images"])
     status, drawn = server.post("/v1/draw/sudoku", json.loads((ROOT / "plugins/sudoku/examples/sudoku4.json").read_text()))
-    assert status == 200 and drawn == {"images": []}
+    assert status == 200 and len(drawn["images"]) == 1 and 'class="given"' in drawn["images"][0]
+    assert 'class="filled"' not in drawn["images"][0], "no answer drawn without one"
     status, drawn = server.post("/v1/draw/molecule", {"smiles": "C1CC"})
     assert status == 422 and "invalid SMILES" in drawn["error"]
+
+
+@pytest.mark.parametrize("example", ["sudoku9", "maze15", "molecule"])
+def test_answers_carry_the_tasks_drawings_of_problem_and_answer_when_asked(server: Server, example: str):
+    problem = json.loads(next(path for path in EXAMPLES if path.stem == example).read_text())
+    status, plain = server.post("/v1/route", problem)
+    assert status == 200 and "pictures" not in plain
+    status, drawn = server.post("/v1/route?pictures=true", problem)
+    assert status == 200
+    pictures = drawn.pop("pictures")
+    assert without_seconds(drawn) == without_seconds(plain)
+    assert pictures and all(p.startswith("<svg") and p.rstrip().endswith("</svg>") for p in pictures)
+    solution = plain["solution"]
+    mark = {"sudoku": 'class="filled"', "maze": 'class="path"',
+            "molecule": f"{solution.get('predictions', [{}])[0].get('value', 0):.3f}"}[plain["task"]]
+    assert mark in "".join(pictures)
+    status, solved = server.post(f"/v1/solve/{plain['task']}?pictures=true", problem)
+    assert status == 200 and solved["pictures"] == pictures
 
 
 NESTED = "[" * 100_000 + "]" * 100_000

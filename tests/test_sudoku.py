@@ -282,7 +282,7 @@ def test_augmentation_keeps_ignored_labels_and_held_out_puzzles():
 def test_encode_decode_round_trip(n):
     p = generate_puzzle(n, random.Random(n), BANDS[n]["medium"].givens)
     problem = SudokuProblem.from_cells(p.puzzle, n)
-    tokens = TASK.encode(problem)
+    tokens = TASK.encode(problem, TASK.recipe.model_validate(TASK.recipe.presets["cpu"]))
     assert tokens.shape == (n * n,)
     assert set(tokens.tolist()) <= set(range(1, n + 2))
     solution = TASK.decode(problem, to_tokens(p.solution))
@@ -571,6 +571,8 @@ def test_views_keep_the_grid_most_views_of_the_shipped_9x9_model_give():
             assert np.array_equal(waves[i], each[0][i])
         else:
             assert np.array_equal(waves[i], eight[i])
-    assert TASK.views({}) == SudokuData().views == 8
-    assert SudokuTask(views=1).views({"train": {"data": {"views": 4}}}) == 1
-    assert TASK.views({"train": {"data": {"views": 4}}}) == 4
+    old = TASK.checkpoint({"model": meta["model"]}).recipe
+    four = TASK.checkpoint({**meta, "train": {**meta["train"], "data": {**meta["train"]["data"], "views": 4}}}).recipe
+    assert TASK.views(old) == SudokuData().views == 8 and old.data.size == 9, "a recipe that names no size"
+    assert SudokuTask(views=1).views(four) == 1
+    assert TASK.views(four) == 4

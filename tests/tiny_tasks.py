@@ -41,7 +41,7 @@ class SortTask(Task):
     Solution = SortSolution
     recipe = SortRecipe
 
-    def encode(self, problem: SortProblem) -> np.ndarray:
+    def encode(self, problem: SortProblem, recipe: SortRecipe) -> np.ndarray:
         return np.asarray(problem.digits, dtype=np.int64) + 2
 
     def decode(self, problem: SortProblem, tokens: np.ndarray) -> SortSolution:

@@ -3,9 +3,9 @@
 from typing import Any
 
 from trm_hub.hookspecs import hookimpl
-from trm_hub.task import Answer, Problem, Solution, Task
+from trm_hub.task import Answer, Checkpoint, Problem, Solution, Task
 
-__all__ = ["hookimpl", "Task", "Problem", "Solution", "Answer", "route", "solve", "load_tasks"]
+__all__ = ["hookimpl", "Task", "Problem", "Solution", "Answer", "Checkpoint", "route", "solve", "load_tasks"]
 
 
 def __getattr__(name: str) -> Any:

@@ -64,7 +64,7 @@ def manifest(task: Task, model_name: str, meta: dict[str, Any], weights: Path) -
         "halting": {"threshold": halt_threshold(None, meta), "max_steps": cfg.halt_max_steps},
         "y_init": [float(v) for v in y_init],
         "z_init": [float(v) for v in z_init],
-        "task_settings": task.export_settings(meta),
+        "task_settings": task.export_settings(task.checkpoint(meta).recipe),
         "model": cfg.model_dump(mode="json"),
     }
 

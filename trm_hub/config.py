@@ -107,6 +107,24 @@ class TrainConfig(Strict):
     def derive(cls, raw: dict[str, Any]) -> None:
         """Fill settings that follow from `raw["data"]` (in place). Nothing by default."""
 
+    @classmethod
+    def from_checkpoint(cls, meta: dict[str, Any]) -> "TrainConfig":
+        """The recipe a checkpoint was trained with: its meta's `train` section (the network from the
+        meta's `model` when that section has none), where a field added since takes its default and
+        a data setting the section lacks comes from `checkpoint_data(meta)`."""
+        raw = copy.deepcopy(meta.get("train") or {})
+        if not raw.get("model") and meta.get("model"):
+            raw["model"] = copy.deepcopy(meta["model"])
+        if "data" in cls.model_fields:
+            raw["data"] = {**cls.checkpoint_data(meta), **(raw.get("data") or {})}
+        return cls.model_validate(raw)
+
+    @classmethod
+    def checkpoint_data(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        """Data settings a checkpoint implies when its recipe does not record them (e.g. a canvas read
+        from the network's shape); nothing by default."""
+        return {}
+
     @model_validator(mode="before")
     @classmethod
     def _derive_from_data(cls, raw: Any) -> Any:

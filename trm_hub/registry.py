@@ -218,10 +218,6 @@ class Registry:
             layers.append((USER, self.user, self.user_path))
         return layers
 
-    def task_names(self) -> list[str]:
-        """Every task named in either registry."""
-        return sorted(set(self.shipped.tasks) | set(self.user.tasks))
-
     def sources(self, task: str) -> dict[str, tuple[ModelEntry, Path, str]]:
         """The task's models: name -> (entry, its registry file, "shipped" or "user")."""
         found: dict[str, tuple[ModelEntry, Path, str]] = {}

@@ -338,6 +338,15 @@ class Hub:
         ]
 
 
+def drawings(task: Task, problem: Any, solution: Any) -> list[str]:
+    """The task's SVG drawings of a problem and its solution; none when drawing fails (the answer stands)."""
+    try:
+        return [str(image) for image in task.pictures(problem, solution)]
+    except Exception as exc:
+        print(f"trm-hub serve: task '{task.name}' could not draw its answer: {describe_error(exc)}", file=sys.stderr)
+        return []
+
+
 def shipped_examples(tasks: dict[str, Task], plugins: dict[str, str], pm: Any) -> list[dict[str, Any]]:
     """The example problems each task's plugin package ships in its `examples/` folder."""
     found: list[dict[str, Any]] = []
@@ -439,33 +448,39 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         chosen = hub.tasks[task]
         return chosen, await run_in_threadpool(hub.validate, chosen, raw)
 
-    async def answered(key: Key, task: Task, problem: Any, confidence: float | None) -> JSONResponse:
+    async def answered(key: Key, task: Task, problem: Any, confidence: float | None, pictures: bool) -> JSONResponse:
         outcome = await batcher.submit(key, task, problem)
         if isinstance(outcome, BaseException):
             return error_response(status_of(outcome), describe_error(outcome))
         outcome.confidence = confidence
-        return JSONResponse(outcome.to_json())
+        body = outcome.to_json()
+        if pictures:
+            body["pictures"] = await run_in_threadpool(drawings, task, problem, outcome.solution)
+        return JSONResponse(body)
 
     @app.post("/v1/route", summary="Route a problem to its task and answer it",
               openapi_extra={"requestBody": PROBLEM_BODY}, responses={**ANSWER, **ERRORS})
-    async def route(request: Request) -> JSONResponse:
-        """What `trm-hub route` prints for the problem; 422 when no task fits (with the closest tasks)."""
+    async def route(request: Request, pictures: bool = False) -> JSONResponse:
+        """What `trm-hub route` prints for the problem; 422 when no task fits (with the closest tasks).
+        With `?pictures=true` the answer also carries the task's SVG drawings of the problem and its
+        solution (`pictures`, what the web page shows)."""
         raw = read_problem(await read_body(request, hub.settings.max_body_bytes), hub.settings.max_depth)
         await loaded()
         task, problem, confidence = await run_in_threadpool(hub.prepare_route, raw)
         key = (task.name, await run_in_threadpool(task.model_name, problem))
-        return await answered(key, task, problem, confidence)
+        return await answered(key, task, problem, confidence, pictures)
 
     @app.post("/v1/solve/{task}", summary="Answer a problem with a named task (no router)",
               openapi_extra={"requestBody": PROBLEM_BODY},
               responses={**ANSWER, **ERRORS, 404: {"model": ErrorBody, "description": "unknown task"}})
-    async def solve(task: str, request: Request) -> JSONResponse:
-        """What `trm-hub solve TASK` prints for the problem (confidence is null)."""
+    async def solve(task: str, request: Request, pictures: bool = False) -> JSONResponse:
+        """What `trm-hub solve TASK` prints for the problem (confidence is null); `?pictures=true` adds
+        the task's SVG drawings of the problem and its solution."""
         chosen, problem = await named_problem(task, request)
         key = (chosen.name, await run_in_threadpool(chosen.model_name, problem))
-        return await answered(key, chosen, problem, None)
+        return await answered(key, chosen, problem, None, pictures)
 
-    @app.post("/v1/draw/{task}", summary="SVG drawings of a problem (the pictures the web page shows beside an answer)",
+    @app.post("/v1/draw/{task}", summary="SVG drawings of a problem by its task (no answer drawn)",
               openapi_extra={"requestBody": PROBLEM_BODY},
               responses={200: {"description": '{"images": [svg, ...]} (empty when the task draws none)'},
                          **ERRORS, 404: {"model": ErrorBody, "description": "unknown task"}})

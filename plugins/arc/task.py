@@ -7,9 +7,9 @@ from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from trm_hub.task import Answer, Task, TaskData, trained_data
-from trm_hub_plugins.arc.canvas import DEFAULT_CANVAS, decode_grid, encode_grid
-from trm_hub_plugins.arc.recipe import ArcData, ArcRecipe, canvas_from_meta
+from trm_hub.task import Answer, Checkpoint, Task, TaskData
+from trm_hub_plugins.arc.tokens import decode_grid, encode_grid
+from trm_hub_plugins.arc.recipe import ArcRecipe
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution
 
 ROUTING_SETS = ("arc1/train", "arc1/eval", "arc2/train", "arc2/eval")
@@ -24,27 +24,31 @@ class ArcTask(Task):
     Solution = ArcSolution
     recipe = ArcRecipe
 
-    def __init__(self, canvas: int = DEFAULT_CANVAS, views: int | None = None, ttt_seconds: float | None = None) -> None:
-        self.canvas = canvas
+    def __init__(self, canvas: int | None = None, views: int | None = None, ttt_seconds: float | None = None) -> None:
+        self._canvas = canvas
         self.views = views
         self.ttt_seconds = ttt_seconds
 
-    def settings(self, meta: dict[str, Any]) -> Any:
+    def canvas(self, recipe: ArcRecipe) -> int:
+        """Canvas side grids are put on: the one given to the task, else the checkpoint's recipe's."""
+        return self._canvas if self._canvas is not None else recipe.data.canvas
+
+    def settings(self, recipe: ArcRecipe) -> Any:
         """Views and test-time training budget: constructor values, else the environment, else the recipe's."""
         from trm_hub_plugins.arc.recipe import TTT_ENV, VIEWS_ENV
         from trm_hub_plugins.arc.inference import Settings, env_number
 
-        data = ArcData.model_validate(trained_data(meta))
+        data = recipe.data
         views = self.views if self.views is not None else env_number(VIEWS_ENV, data.views, int)
         seconds = self.ttt_seconds if self.ttt_seconds is not None else env_number(TTT_ENV, data.ttt_seconds)
         return Settings(views=int(views), ttt_seconds=float(seconds), seed=data.seed, ttt_lr_scale=data.ttt_lr_scale)
 
-    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+    def export_settings(self, recipe: ArcRecipe) -> dict[str, Any]:
         """Token layout, canvas and views (trained puzzle ids are per task; id 0 is the blank one)."""
-        from trm_hub_plugins.arc.canvas import COLOUR_OFFSET, EOS, PAD
+        from trm_hub_plugins.arc.tokens import COLOUR_OFFSET, EOS, PAD
 
         return {"vocabulary": {"pad": PAD, "end_of_grid": EOS, "colour_0": COLOUR_OFFSET},
-                "canvas": canvas_from_meta(meta) or self.canvas, "views": self.settings(meta).views}
+                "canvas": recipe.data.canvas, "views": self.settings(recipe).views}
 
     def checkpoint_name(self, cfg: Any) -> str:
         """Every ARC run makes the model named 'arc'."""
@@ -70,21 +74,16 @@ class ArcTask(Task):
         )
         return TaskData(train=built.train, test=built.test, augment=translate_batch if data.translate else None)
 
-    def configure(self, meta: dict[str, Any]) -> None:
-        """Adopt the canvas of the checkpoint about to answer."""
-        self.canvas = canvas_from_meta(meta) or self.canvas
-
-    def view_table(self, model: Any, meta: dict[str, Any]) -> dict[str, list[Any]]:
+    def view_table(self, model: Any, recipe: ArcRecipe) -> dict[str, list[Any]]:
         """Demonstration fingerprint -> trained (augmentation, puzzle id) views, rebuilt from the run's recipe."""
         from trm_hub_plugins.arc.data import run_views, view_table
 
         cache: dict[str, Any] = self.__dict__.setdefault("_tables", {})
-        data = trained_data(meta)
-        key = repr(sorted(data.items()))
+        key = recipe.data.model_dump_json()
         if key not in cache:
             table: dict[str, list[Any]] = {}
-            if model.config.puzzle_emb_ndim and data:
-                views = run_views(ArcData.model_validate(data))
+            if model.config.puzzle_emb_ndim:
+                views = run_views(recipe.data)
                 if len(views) + 1 == model.config.num_puzzle_identifiers:
                     table = view_table(views)
                 else:
@@ -96,15 +95,15 @@ class ArcTask(Task):
             cache[key] = table
         return cache[key]
 
-    def answer_with(self, model: Any, meta: dict[str, Any], problems: Sequence[ArcProblem]) -> list[Answer]:
+    def answer_with(self, model: Any, checkpoint: Checkpoint, problems: Sequence[ArcProblem]) -> list[Answer]:
         """Vote over augmented views of each test input; new tasks get test-time training first."""
         from trm_hub_plugins.arc.inference import solve_all
 
-        canvas = canvas_from_meta(meta) or self.canvas
-        settings = self.settings(meta)
-        table = self.view_table(model, meta)
+        recipe = checkpoint.recipe
+        table = self.view_table(model, recipe)
+        solved = solve_all(model, recipe, problems, self.canvas(recipe), self.settings(recipe), table)
         answers = []
-        for problem, (solution, steps, seconds) in zip(problems, solve_all(model, meta, problems, canvas, settings, table)):
+        for problem, (solution, steps, seconds) in zip(problems, solved):
             answers.append(Answer(self.name, solution, self.verify(problem, solution), int(round(steps)), seconds))
         return answers
 
@@ -115,9 +114,9 @@ class ArcTask(Task):
 
         return evaluate_checkpoint(self, model, meta, cfg)
 
-    def encode(self, problem: ArcProblem) -> np.ndarray:
+    def encode(self, problem: ArcProblem, recipe: ArcRecipe) -> np.ndarray:
         """Test inputs -> canvas tokens, one row per test input: [n_test, canvas * canvas]."""
-        return np.stack([encode_grid(item.input, self.canvas) for item in problem.test])
+        return np.stack([encode_grid(item.input, self.canvas(recipe)) for item in problem.test])
 
     def decode(self, problem: ArcProblem, tokens: np.ndarray) -> ArcSolution:
         """Predicted canvases (one per test input) -> one attempt each (none where no grid can be read)."""
@@ -127,6 +126,12 @@ class ArcTask(Task):
             grid = decode_grid(row)
             attempts.append([grid] if grid is not None else [])
         return ArcSolution(attempts=attempts)
+
+    def pictures(self, problem: ArcProblem, solution: ArcSolution | None = None) -> list[str]:
+        """SVGs of the demonstration pairs, and of each test input beside the answer's attempts."""
+        from trm_hub_plugins.arc.drawing import pictures
+
+        return pictures(problem, solution)
 
     def verify(self, problem: ArcProblem, solution: ArcSolution) -> bool | None:
         """True when every test output is among its attempts; None when a test output is unknown."""

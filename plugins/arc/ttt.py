@@ -15,7 +15,7 @@ from trm_hub.model import TRM
 from trm_hub.train.losses import supervision_loss, total_loss
 from trm_hub.train.optim import build_optimizer, optimizer_step, set_learning_rate
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations, translate_batch
-from trm_hub_plugins.arc.canvas import encode_grid, encode_label, fits
+from trm_hub_plugins.arc.tokens import encode_grid, encode_label, fits
 from trm_hub_plugins.arc.recipe import ArcRecipe
 
 BATCH = 16

@@ -115,6 +115,12 @@ class MazeRecipe(TrainConfig):
     data: MazeData = MazeData()
 
     @classmethod
+    def checkpoint_data(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        """A checkpoint whose recipe records no canvas was trained on its network's grid."""
+        canvas = canvas_from_meta(meta)
+        return {} if canvas is None else {"canvas": canvas}
+
+    @classmethod
     def derive(cls, raw: dict[str, Any]) -> None:
         canvas = raw["data"].get("canvas", MazeData.model_fields["canvas"].default)
         if isinstance(canvas, int) and not isinstance(canvas, bool):

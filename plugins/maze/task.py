@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
-from trm_hub.task import Task, TaskData, trained_data
+from trm_hub.task import Task, TaskData
 from trm_hub_plugins.maze.schema import MazeProblem, MazeSolution
-from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, canvas_from_meta
+from trm_hub_plugins.maze.recipe import MazeRecipe
 from trm_hub_plugins.maze.solver import explain, route_through, shortest_path
 from trm_hub_plugins.maze.tokens import canvas_for, check_fits, encode_grid, path_cells, step_limit
 
 Cell = tuple[int, int]
-WEIGHTS = Path(__file__).parent / "weights"
 
 
 def _walls(problem: MazeProblem) -> np.ndarray:
@@ -37,68 +34,40 @@ class MazeTask(Task):
         self._canvas = canvas
         self._views = views
 
-    @property
-    def canvas(self) -> int:
-        """Canvas side of the model that serves this task (registry entry, shipped weights,
-        else the recipe's default)."""
-        if self._canvas is None:
-            self._canvas = self._registered_canvas() or MazeData().canvas
-        return self._canvas
+    def canvas(self, recipe: MazeRecipe) -> int:
+        """Canvas side mazes are put on: the one given to the task, else the checkpoint's recipe's."""
+        return self._canvas if self._canvas is not None else recipe.data.canvas
 
-    def configure(self, meta: dict[str, Any]) -> None:
-        """Adopt the canvas of a loaded checkpoint (its meta dict)."""
-        canvas = canvas_from_meta(meta)
-        if canvas is not None:
-            self._canvas = canvas
-
-    def views(self, meta: dict[str, Any]) -> int:
+    def views(self, recipe: MazeRecipe) -> int:
         """Views answered per maze: the one given to the task, else the checkpoint's recipe's."""
-        return self._views if self._views is not None else int(trained_data(meta).get("views", MazeData().views))
+        return self._views if self._views is not None else recipe.data.views
 
-    def infer(self, engine: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
+    def infer(self, engine: Any, inputs: Any, recipe: MazeRecipe) -> Any:
         """Answer the maze's symmetric views and keep the shortest route they propose; a maze on a
         canvas larger than the trained one may take proportionally more supervision steps."""
         from trm_hub_plugins.maze.views import answer_views
 
-        trained = canvas_from_meta(meta) or math.isqrt(int(engine.config.seq_len))
-        limit = step_limit(engine.config.halt_max_steps, math.isqrt(inputs.shape[1]), trained)
-        first = trained_data(meta).get("first_views", MazeData().first_views)
-        return answer_views(engine, inputs, self.views(meta), halt_threshold, max_steps=limit, first=first)
+        limit = step_limit(engine.config.halt_max_steps, math.isqrt(inputs.shape[1]), recipe.data.canvas)
+        return answer_views(engine, inputs, self.views(recipe), recipe.halt_threshold, max_steps=limit,
+                            first=recipe.data.first_views)
 
-    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+    def export_settings(self, recipe: MazeRecipe) -> dict[str, Any]:
         """Token layout, trained canvas (a smaller maze sits in its top-left corner) and views (symmetries)."""
         from trm_hub_plugins.maze import tokens
 
         names = ("pad", "wall", "open", "start", "goal", "path")
         return {"vocabulary": {name: getattr(tokens, name.upper()) for name in names},
-                "canvas": canvas_from_meta(meta) or self.canvas, "views": self.views(meta)}
+                "canvas": recipe.data.canvas, "views": self.views(recipe)}
 
-    def _registered_canvas(self) -> int | None:
-        candidates: list[Path] = []
-        try:
-            from trm_hub.registry import Registry
-
-            candidates.append(Path(Registry.load().weights_path(self.name, self.name)))
-        except Exception:  # no registry or no registered weights: use the shipped JSON
-            pass
-        candidates.append(WEIGHTS / f"{self.name}.json")
-        for path in candidates:
-            meta_path = path.with_suffix(".json")
-            if meta_path.is_file():
-                try:
-                    canvas = canvas_from_meta(json.loads(meta_path.read_text()))
-                except (ValueError, AttributeError):
-                    continue
-                if canvas is not None:
-                    return canvas
-        return None
+    def configure(self, meta: dict[str, Any]) -> None:
+        """Nothing to adopt: encoding reads the canvas from the recipe it is given."""
 
     def parse(self, data: dict[str, Any]) -> MazeProblem:
         return MazeProblem.model_validate(data)
 
-    def encode(self, problem: MazeProblem) -> np.ndarray:
+    def encode(self, problem: MazeProblem, recipe: MazeRecipe) -> np.ndarray:
         """The maze on the trained canvas, or on its own size when larger (see `canvas_for`)."""
-        canvas = canvas_for(problem.height, problem.width, self.canvas)
+        canvas = canvas_for(problem.height, problem.width, self.canvas(recipe))
         return encode_grid(_walls(problem), problem.start, problem.goal, canvas)
 
     def decode(self, problem: MazeProblem, tokens: np.ndarray) -> MazeSolution:
@@ -116,6 +85,12 @@ class MazeTask(Task):
         check_fits(problem.height, problem.width, canvas)
         marked = path_cells(tokens, problem.height, problem.width, canvas)
         return self._solution(problem, walls, route_through(marked, walls, problem.start, problem.goal))
+
+    def pictures(self, problem: MazeProblem, solution: MazeSolution | None = None) -> list[str]:
+        """The maze as SVG: walls, S, G and the answer's path."""
+        from trm_hub_plugins.maze.drawing import picture
+
+        return [picture(problem, solution)]
 
     def solve_exact(self, problem: MazeProblem) -> MazeSolution:
         """The answer by breadth-first search (the exact baseline)."""

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from trm_hub.runtime import Engine, Result, as_array, as_engine
+from trm_hub.views import ViewAnswers
 from trm_hub_plugins.maze.augment import dihedral_permutations
 from trm_hub_plugins.maze.solver import route_through
 from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
@@ -46,39 +47,31 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
     if views == 1:
         return engine.infer(given, halt_threshold=halt_threshold, max_steps=max_steps)
     batch, length = given.shape
-    canvas = math.isqrt(length)
-    perm = np.asarray(dihedral_permutations(canvas)[:views])
+    perm = np.asarray(dihedral_permutations(math.isqrt(length))[:views])
     back = np.argsort(perm, axis=1)
     first = views if first is None or first >= views else max(1, first)
-    answers = np.zeros((views, batch, length), dtype=np.int64)
-    steps = np.zeros((views, batch), dtype=np.int64)
-    q_halt = np.zeros((views, batch), dtype=np.float32)
+    answered = ViewAnswers(
+        engine, given, views,
+        to_view=lambda v, rows: given[rows][:, perm[v]],
+        from_view=lambda v, rows, out: np.take_along_axis(out, np.broadcast_to(back[v], out.shape), axis=1),
+        cpu_rows=max(1, CPU_CELLS // length), halt_threshold=halt_threshold, max_steps=max_steps)
     lengths: list[list[int | None]] = [[None] * batch for _ in range(views)]
-    asked = np.zeros((views, batch), dtype=bool)
 
     def run(chosen: range, rows: np.ndarray) -> None:
-        stacked = given[rows][:, perm[chosen.start:chosen.stop]].transpose(1, 0, 2).reshape(-1, length)
-        result = engine.infer(stacked, halt_threshold=halt_threshold, max_steps=max_steps,
-                              rows=max(1, CPU_CELLS // length) if engine.device == "cpu" else None)
-        out = result.outputs.reshape(len(chosen), len(rows), length)
-        for k, v in enumerate(chosen):
-            answers[v, rows] = np.take_along_axis(out[k], np.broadcast_to(back[v], out[k].shape), axis=1)
+        answered.run(chosen, rows)
+        for v in chosen:
             for i in rows:
-                lengths[v][i] = route_length(given[i], answers[v, i])
-        steps[chosen.start:chosen.stop, rows] = result.steps.reshape(len(chosen), len(rows))
-        q_halt[chosen.start:chosen.stop, rows] = result.q_halt.reshape(len(chosen), len(rows))
-        asked[chosen.start:chosen.stop, rows] = True
+                lengths[v][i] = route_length(given[i], answered.answers[v, i])
 
     run(range(first), np.arange(batch))
     if first < views:
-        marks = answers[:first] == PATH
+        marks = answered.answers[:first] == PATH
         settled = np.array([lengths[0][i] is not None and all(lengths[v][i] == lengths[0][i] for v in range(first))
                             and (marks[:, i] == marks[0, i]).all() for i in range(batch)])
         if not settled.all():
             run(range(first, views), np.flatnonzero(~settled))
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
-        found = [(lengths[v][i], v) for v in range(views) if asked[v, i] and lengths[v][i] is not None]
+        found = [(lengths[v][i], v) for v in range(views) if answered.asked[v, i] and lengths[v][i] is not None]
         best[i] = min(found)[1] if found else 0
-    rows = np.arange(batch)
-    return Result(answers[best, rows], steps[best, rows], q_halt[best, rows])
+    return answered.kept(best)

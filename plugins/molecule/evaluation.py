@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import halt_threshold, trained_data
+from trm_hub.task import halt_threshold
 from trm_hub_plugins.molecule.baselines import fit_baselines, rmse
 from trm_hub_plugins.molecule.calibration import Calibration, coverage, fit_calibration
 from trm_hub_plugins.molecule.data import MoleculeData as LoadedData
@@ -17,15 +17,14 @@ from trm_hub_plugins.molecule.data import load_external, split_dataset
 from trm_hub_plugins.molecule.domain import training_domain
 from trm_hub_plugins.molecule.inference import estimate, label_scale
 from trm_hub_plugins.molecule.properties import EXTERNAL_SETS, PROPERTIES
-from trm_hub_plugins.molecule.recipe import MoleculeData
+from trm_hub_plugins.molecule.recipe import MoleculeData, MoleculeRecipe
 from trm_hub_plugins.molecule.tokenizer import tokenize
 
 
 def checkpoint_data(meta: dict[str, Any], cfg: TrainConfig | None) -> MoleculeData:
     """The data section a checkpoint was trained with (its split must be the one tested)."""
-    saved = trained_data(meta)
-    if saved:
-        return MoleculeData.model_validate(saved)
+    if (meta.get("train") or {}).get("data"):
+        return MoleculeRecipe.from_checkpoint(meta).data
     data = getattr(cfg, "data", None)
     return data if isinstance(data, MoleculeData) else MoleculeData()
 
@@ -42,7 +41,7 @@ def validation_scores(model: Any, meta: dict[str, Any], cfg: TrainConfig | None 
     validation RMSE (mean of `views` SMILES, in the property's unit)."""
     data_cfg = checkpoint_data(meta, cfg)
     data, parts = split_dataset(data_cfg.property, data_cfg.split, data_cfg.split_seed)
-    mean, std = label_scale(meta)
+    mean, std = label_scale(data_cfg, meta.get("model_name", "?"))
     smiles = [data.smiles[i] for i in parts.valid]
     result = estimate(model, smiles, data_cfg.views, mean, std, halt_threshold=halt_threshold(None, meta))
     errors = result.values - data.values[parts.valid]
@@ -60,7 +59,7 @@ def _scores(
     calibration: Calibration, domain: Any, canonical: bool = False,
 ) -> dict[str, Any]:
     """RMSE, interval coverage and domain figures of the model on one set of molecules."""
-    mean, std = label_scale(meta)
+    mean, std = label_scale(checkpoint_data(meta, None), meta.get("model_name", "?"))
     threshold = halt_threshold(None, meta)
     began = time.perf_counter()
     averaged = estimate(model, smiles, views, mean, std, halt_threshold=threshold)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from trm_hub.task import trained_data
+from trm_hub_plugins.molecule.recipe import MoleculeData
 from trm_hub_plugins.molecule.tokenizer import Vocabulary, default_vocabulary, tokenize
 
 VIEW_SEED = 0
@@ -61,13 +61,11 @@ def view_tokens(smiles: str, count: int, seq_len: int, vocab: Vocabulary | None 
     return vocab.encode_many(forms, width)
 
 
-def label_scale(meta: dict[str, Any]) -> tuple[float, float]:
-    """(mean, std) used to standardise a checkpoint's training labels."""
-    data = trained_data(meta)
-    mean, std = data.get("label_mean"), data.get("label_std")
-    if mean is None or std is None:
-        raise ValueError(f"checkpoint '{meta.get('model_name', '?')}' records no label_mean/label_std in its data section")
-    return float(mean), float(std)
+def label_scale(data: MoleculeData, model_name: str = "?") -> tuple[float, float]:
+    """(mean, std) used to standardise a checkpoint's training labels (its recipe's data section)."""
+    if data.label_mean is None or data.label_std is None:
+        raise ValueError(f"checkpoint '{model_name}' records no label_mean/label_std in its data section")
+    return float(data.label_mean), float(data.label_std)
 
 
 def estimate(

@@ -8,9 +8,9 @@ from typing import Any, ClassVar, Iterator, Sequence
 import numpy as np
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import Answer, Task, TaskData, halt_threshold, trained_data
+from trm_hub.task import Answer, Checkpoint, Task, TaskData
 from trm_hub_plugins.molecule.properties import PROPERTIES
-from trm_hub_plugins.molecule.recipe import MoleculeData, MoleculeRecipe, model_name_for
+from trm_hub_plugins.molecule.recipe import MoleculeRecipe, model_name_for
 from trm_hub_plugins.molecule.schema import MoleculeProblem, MoleculeSolution, Prediction
 
 PROPERTY_SPELLINGS = {
@@ -53,7 +53,7 @@ class MoleculeTask(Task):
 
         return evaluate_checkpoint(model, meta, cfg)
 
-    def answer_with(self, model: Any, meta: dict[str, Any], problems: Sequence[MoleculeProblem]) -> list[Answer]:
+    def answer_with(self, model: Any, checkpoint: Checkpoint, problems: Sequence[MoleculeProblem]) -> list[Answer]:
         """The parent fragment of each molecule, averaged over several SMILES of it (their spread,
         calibrated on validation data, gives the uncertainty), and its similarity to the model's
         training molecules."""
@@ -62,13 +62,13 @@ class MoleculeTask(Task):
         from trm_hub_plugins.molecule.domain import training_domain
         from trm_hub_plugins.molecule.inference import estimate, label_scale
 
-        mean, std = label_scale(meta)
-        data = MoleculeData.model_validate(trained_data(meta))
+        data = checkpoint.recipe.data
+        mean, std = label_scale(data, checkpoint.meta.get("model_name", "?"))
         began = time.perf_counter()
         parents = [parent_molecule(s) for problem in problems for s in problem.smiles]
         fragments = [p.smiles for p in parents]
-        result = estimate(model, fragments, data.views, mean, std, halt_threshold=halt_threshold(None, meta))
-        calibration = checkpoint_calibration(meta)
+        result = estimate(model, fragments, data.views, mean, std, halt_threshold=checkpoint.recipe.halt_threshold)
+        calibration = checkpoint_calibration(checkpoint.meta)
         sd = calibration.sd(result.spread) if calibration is not None else result.spread
         domain = training_domain(data.property, data.split, data.split_seed)
         similarity = domain.nearest_similarity(fragments)
@@ -84,24 +84,24 @@ class MoleculeTask(Task):
             answers.append(Answer(self.name, solution, None, steps, per_molecule * len(problem.smiles)))
         return answers
 
-    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+    def export_settings(self, recipe: MoleculeRecipe) -> dict[str, Any]:
         """SMILES vocabulary (id 0 pad, 1 unknown), views averaged, and the label scale: value = output * std + mean."""
         from trm_hub_plugins.molecule.inference import label_scale
         from trm_hub_plugins.molecule.tokenizer import default_vocabulary
 
-        data = MoleculeData.model_validate(trained_data(meta))
-        mean, std = label_scale(meta)
+        data = recipe.data
+        mean, std = label_scale(data)
         info = PROPERTIES[data.property]
         return {"vocabulary": list(default_vocabulary().tokens), "views": data.views, "label_mean": mean,
                 "label_std": std, "property": info.name, "unit": info.unit}
 
-    def pictures(self, problem: MoleculeProblem) -> list[str]:
-        """One SVG drawing (RDKit) of each molecule of the problem."""
-        from trm_hub_plugins.molecule.chem import drawing
+    def pictures(self, problem: MoleculeProblem, solution: MoleculeSolution | None = None) -> list[str]:
+        """One SVG drawing (RDKit) of each molecule of the problem, with its predicted value."""
+        from trm_hub_plugins.molecule.drawing import pictures
 
-        return [drawing(s) for s in problem.smiles]
+        return pictures(problem, solution)
 
-    def encode(self, problem: MoleculeProblem) -> np.ndarray:
+    def encode(self, problem: MoleculeProblem, recipe: MoleculeRecipe | None = None) -> np.ndarray:
         """Molecules (their parent fragments) -> token ids [n_molecules, L] with the shipped vocabulary;
         L is the vocabulary's length, or the reading length of the longest molecule."""
         from trm_hub_plugins.molecule.chem import parent_molecule

@@ -7,9 +7,8 @@ from typing import Any
 
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import trained_data
 from trm_hub_plugins.sudoku.data import held_out_set
-from trm_hub_plugins.sudoku.recipe import SudokuData
+from trm_hub_plugins.sudoku.recipe import SudokuData, SudokuRecipe
 from trm_hub_plugins.sudoku.report import format_report, sudoku_report
 from trm_hub_plugins.sudoku.tokens import to_tokens
 
@@ -18,8 +17,9 @@ EVAL_BATCH = 256
 
 def checkpoint_size(model: Any, meta: dict[str, Any]) -> int:
     """The grid size a checkpoint was trained for."""
-    size = trained_data(meta).get("size")
-    return int(size) if size else math.isqrt(int(model.config.seq_len))
+    if (meta.get("train") or {}).get("data"):
+        return SudokuRecipe.from_checkpoint(meta).data.size
+    return math.isqrt(int(model.config.seq_len))
 
 
 def evaluate_checkpoint(model: Any, meta: dict[str, Any], cfg: TrainConfig) -> dict[str, Any]:

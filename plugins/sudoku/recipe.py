@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -194,6 +195,13 @@ class SudokuRecipe(TrainConfig):
         for key, value in defaults["model"].items():
             model.setdefault(key, value)
         model.update(seq_len=size * size, vocab_size=vocab_size(size), grid=(size, size))
+
+    @classmethod
+    def checkpoint_data(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        """A checkpoint whose recipe records no size was trained for its network's side."""
+        model = (meta.get("train") or {}).get("model") or meta.get("model") or {}
+        side = math.isqrt(int(model.get("seq_len") or 0))
+        return {"size": side} if side in SIZE_DEFAULTS and side * side == model.get("seq_len") else {}
 
     @property
     def model_name(self) -> str:

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from trm_hub.config import TrainConfig
-from trm_hub.task import Task, TaskData, trained_data
-from trm_hub_plugins.sudoku.recipe import SudokuRecipe, SudokuData, model_name_for_size
+from trm_hub.task import Task, TaskData
+from trm_hub_plugins.sudoku.recipe import SudokuRecipe, model_name_for_size
 from trm_hub_plugins.sudoku.routing import routing_examples
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import is_solution, solution_of
@@ -32,20 +32,19 @@ class SudokuTask(Task):
     def __init__(self, views: int | None = None) -> None:
         self._views = views
 
-    def views(self, meta: dict[str, Any]) -> int:
+    def views(self, recipe: SudokuRecipe) -> int:
         """Views answered per puzzle: the one given to the task, else the checkpoint's recipe's."""
-        return self._views if self._views is not None else int(trained_data(meta).get("views", SudokuData().views))
+        return self._views if self._views is not None else recipe.data.views
 
-    def infer(self, engine: Any, inputs: Any, meta: dict[str, Any], halt_threshold: float) -> Any:
+    def infer(self, engine: Any, inputs: Any, recipe: SudokuRecipe) -> Any:
         """Answer transformed views of each puzzle and keep the grid most of them give."""
         from trm_hub_plugins.sudoku.views import answer_views
 
-        first = trained_data(meta).get("first_views", SudokuData().first_views)
-        return answer_views(engine, inputs, self.views(meta), halt_threshold, first=first)
+        return answer_views(engine, inputs, self.views(recipe), recipe.halt_threshold, first=recipe.data.first_views)
 
-    def export_settings(self, meta: dict[str, Any]) -> dict[str, Any]:
+    def export_settings(self, recipe: SudokuRecipe) -> dict[str, Any]:
         """Token layout and views (a view relabels digits and moves lines and boxes; answers are voted)."""
-        return {"vocabulary": {"pad": PAD, "blank": BLANK, "digit_1": DIGIT_OFFSET}, "views": self.views(meta)}
+        return {"vocabulary": {"pad": PAD, "blank": BLANK, "digit_1": DIGIT_OFFSET}, "views": self.views(recipe)}
 
     def model_name(self, problem: SudokuProblem) -> str:
         return model_name_for_size(problem.n)
@@ -54,7 +53,8 @@ class SudokuTask(Task):
         """The model a training recipe produces (follows cfg.data.size)."""
         return cfg.model_name
 
-    def encode(self, problem: SudokuProblem) -> np.ndarray:
+    def encode(self, problem: SudokuProblem, recipe: SudokuRecipe | None = None) -> np.ndarray:
+        """The puzzle's cells as tokens (the same for every checkpoint of its size)."""
         return to_tokens(problem.flat)
 
     def decode(self, problem: SudokuProblem, tokens: np.ndarray) -> SudokuSolution:
@@ -73,6 +73,12 @@ class SudokuTask(Task):
         if len(solution.grid) != n or any(len(row) != n for row in solution.grid):
             return False
         return is_solution(problem.flat, [v for row in solution.grid for v in row], n)
+
+    def pictures(self, problem: SudokuProblem, solution: SudokuSolution | None = None) -> list[str]:
+        """The grid as SVG: givens bold, the answer's digits in blue."""
+        from trm_hub_plugins.sudoku.drawing import picture
+
+        return [picture(problem, solution)]
 
     def solve_exact(self, problem: SudokuProblem) -> SudokuSolution | None:
         """The exact solver's answer (one solution), or None when there is none."""

@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 
 from trm_hub.runtime import Engine, Result, as_array, as_engine
+from trm_hub.views import ViewAnswers
 from trm_hub_plugins.sudoku.augment import apply_maps, random_cell_maps, random_digit_maps
 from trm_hub_plugins.sudoku.tokens import vocab_size
 
@@ -48,35 +49,24 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
     engine, given = as_engine(engine), as_array(inputs)
     if views == 1:
         return engine.infer(given, halt_threshold=halt_threshold)
-    batch, length = given.shape
+    batch = len(given)
     cells, digits = view_maps(given, views)
     first = views if first is None or first >= views else max(1, first)
-    answers = np.zeros((views, batch, length), dtype=np.int64)
-    steps = np.zeros((views, batch), dtype=np.int64)
-    q_halt = np.full((views, batch), -np.inf, dtype=np.float32)
-    asked = np.zeros((views, batch), dtype=bool)
-
-    def run(chosen_views: range, rows: np.ndarray) -> None:
-        stacked = np.concatenate([apply_maps(given[rows], cells[v][rows], digits[v][rows]) for v in chosen_views])
-        result = engine.infer(stacked, halt_threshold=halt_threshold, rows=CPU_ROWS if engine.device == "cpu" else None)
-        out = result.outputs.reshape(len(chosen_views), len(rows), length)
-        for k, v in enumerate(chosen_views):
-            answers[v, rows] = np.take_along_axis(
-                np.argsort(digits[v][rows], axis=1), np.take_along_axis(out[k], np.argsort(cells[v][rows], axis=1), axis=1), axis=1)
-        steps[chosen_views.start:chosen_views.stop, rows] = result.steps.reshape(len(chosen_views), len(rows))
-        q_halt[chosen_views.start:chosen_views.stop, rows] = result.q_halt.reshape(len(chosen_views), len(rows))
-        asked[chosen_views.start:chosen_views.stop, rows] = True
-
-    run(range(first), np.arange(batch))
+    answered = ViewAnswers(
+        engine, given, views,
+        to_view=lambda v, rows: apply_maps(given[rows], cells[v][rows], digits[v][rows]),
+        from_view=lambda v, rows, out: np.take_along_axis(
+            np.argsort(digits[v][rows], axis=1), np.take_along_axis(out, np.argsort(cells[v][rows], axis=1), axis=1), axis=1),
+        cpu_rows=CPU_ROWS, halt_threshold=halt_threshold)
+    answered.run(range(first), np.arange(batch))
     if first < views:
-        agree = (answers[:first] == answers[:1]).all(axis=(0, 2))
+        agree = (answered.answers[:first] == answered.answers[:1]).all(axis=(0, 2))
         if not agree.all():
-            run(range(first, views), np.flatnonzero(~agree))
+            answered.run(range(first, views), np.flatnonzero(~agree))
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
-        voters = [v for v in range(views) if asked[v, i]]
-        keys = {v: answers[v, i].tobytes() for v in voters}
+        voters = [v for v in range(views) if answered.asked[v, i]]
+        keys = {v: answered.answers[v, i].tobytes() for v in voters}
         votes = Counter(keys.values())
-        best[i] = max(voters, key=lambda v: (votes[keys[v]], q_halt[v, i]))
-    index = np.arange(batch)
-    return Result(answers[best, index], steps[best, index], q_halt[best, index])
+        best[i] = max(voters, key=lambda v: (votes[keys[v]], answered.q_halt[v, i]))
+    return answered.kept(best)

@@ -10,10 +10,8 @@ import json
 import torch
 
 from trm_hub.model import load_checkpoint
-from trm_hub.task import halt_threshold, trained_data
 from trm_hub.train.evaluate import predict
 from trm_hub_plugins.maze.evaluation import EVAL_BATCH, larger_mazes
-from trm_hub_plugins.maze.recipe import MazeData, canvas_from_meta
 from trm_hub_plugins.maze.task import MazeTask
 from trm_hub_plugins.maze.views import answer_views
 
@@ -24,10 +22,11 @@ parser.add_argument("--checkpoint", default="plugins/maze/weights/maze.safetenso
 args = parser.parse_args()
 torch.set_num_threads(1)
 model, meta = load_checkpoint(args.checkpoint)
-canvas = canvas_from_meta(meta)
-data = MazeData.model_validate({**trained_data(meta), "large_per_size": args.per_size,
-                                "large_sizes": [int(s) for s in args.sizes.split(",")]})
-threshold = halt_threshold(None, meta)
+task = MazeTask()
+recipe = task.checkpoint(meta).recipe
+data = type(recipe.data).model_validate({**recipe.data.model_dump(), "large_per_size": args.per_size,
+                                         "large_sizes": [int(s) for s in args.sizes.split(",")]})
+threshold = recipe.halt_threshold
 
 
 def run(inputs, max_steps=None):
@@ -35,4 +34,4 @@ def run(inputs, max_steps=None):
                    infer=lambda x: answer_views(model, x, data.views, threshold, max_steps=max_steps))
 
 
-print(json.dumps(larger_mazes(MazeTask(), run, model, data, canvas), indent=1))
+print(json.dumps(larger_mazes(task, run, model, data, data.canvas), indent=1))

@@ -61,7 +61,7 @@ class ToyReverse(Task):
     Solution = ToySolution
     recipe = ToyRecipe
 
-    def encode(self, problem: ToyProblem) -> np.ndarray:
+    def encode(self, problem: ToyProblem, recipe: ToyRecipe) -> np.ndarray:
         return np.asarray(problem.reverse, dtype=np.int64) + 1
 
     def decode(self, problem: ToyProblem, tokens: np.ndarray) -> ToySolution:

@@ -1,0 +1,47 @@
+"""Answering a batch in several views of each problem: a task says how a view is made and undone,
+and which views each problem needs; the answers come back in the problem's own frame."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from trm_hub.runtime import Engine, Result
+
+
+class ViewAnswers:
+    """Answers of a batch `given` [B, L] in up to `views` views, filled view range by view range.
+
+    `to_view(v, rows)` gives view v of the given rows [len(rows), L]; `from_view(v, rows, out)`
+    maps the model's outputs for them back to the given frame. `cpu_rows` caps the rows of one
+    forward pass on a CPU; other keyword arguments go to every `engine.infer` call.
+    """
+
+    def __init__(self, engine: Engine, given: np.ndarray, views: int,
+                 to_view: Callable[[int, np.ndarray], np.ndarray],
+                 from_view: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
+                 cpu_rows: int | None = None, **infer: Any) -> None:
+        batch, length = given.shape
+        self.engine, self.length, self.to_view, self.from_view = engine, length, to_view, from_view
+        self.infer = {**infer, "rows": cpu_rows if engine.device == "cpu" else None}
+        self.answers = np.zeros((views, batch, length), dtype=np.int64)
+        self.steps = np.zeros((views, batch), dtype=np.int64)
+        self.q_halt = np.zeros((views, batch), dtype=np.float32)
+        self.asked = np.zeros((views, batch), dtype=bool)
+
+    def run(self, chosen: range, rows: np.ndarray) -> None:
+        """Answer the `chosen` views of the given `rows` in one engine call."""
+        stacked = np.concatenate([self.to_view(v, rows) for v in chosen])
+        result = self.engine.infer(stacked, **self.infer)
+        out = result.outputs.reshape(len(chosen), len(rows), self.length)
+        for k, v in enumerate(chosen):
+            self.answers[v, rows] = self.from_view(v, rows, out[k])
+        self.steps[chosen.start:chosen.stop, rows] = result.steps.reshape(len(chosen), len(rows))
+        self.q_halt[chosen.start:chosen.stop, rows] = result.q_halt.reshape(len(chosen), len(rows))
+        self.asked[chosen.start:chosen.stop, rows] = True
+
+    def kept(self, best: np.ndarray) -> Result:
+        """The result of view `best[i]` for each problem i."""
+        rows = np.arange(len(best))
+        return Result(self.answers[best, rows], self.steps[best, rows], self.q_halt[best, rows])
