@@ -17,12 +17,6 @@ if TYPE_CHECKING:
     from trm_hub.registry import Registry
 
 
-def trained_data(meta: dict[str, Any]) -> dict[str, Any]:
-    """The raw data section a checkpoint was trained with (`train.data` of its meta; {} when absent);
-    answering reads the typed `Checkpoint.recipe` instead."""
-    return (meta.get("train") or {}).get("data") or {}
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     """A checkpoint a task answers with: its meta (the JSON beside the weights) and the recipe it was

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from typing import Any, Sequence
 
 import numpy as np
 
-from trm_hub.task import trained_data
 from trm_hub_plugins.maze.schema import MazeProblem
-from trm_hub_plugins.maze.recipe import MazeData, canvas_from_meta
+from trm_hub_plugins.maze.recipe import MazeData
 from trm_hub_plugins.maze.solver import shortest_path
 
 LENGTH_EDGES = (1, 10, 20, 40, 80, 160, 320, 640)
@@ -105,17 +103,11 @@ def larger_mazes(task: Any, run: Any, model: Any, data: MazeData, canvas: int) -
     return rows
 
 
-def checkpoint_data(cfg: Any, meta: dict[str, Any], canvas: int) -> MazeData:
-    """The held-out settings for a checkpoint: the run's data section when its canvas matches,
-    else the checkpoint's own."""
+def held_out_settings(cfg: Any, trained: MazeData) -> MazeData:
+    """The held-out settings for a checkpoint: the run's data section when its canvas matches the
+    checkpoint's, else the checkpoint's own."""
     data = getattr(cfg, "data", None)
-    if isinstance(data, MazeData) and data.canvas == canvas:
-        return data
-    try:
-        found = MazeData.model_validate(trained_data(meta))
-    except ValueError:
-        found = MazeData(canvas=canvas)
-    return found if found.canvas == canvas else MazeData(canvas=canvas)
+    return data if isinstance(data, MazeData) and data.canvas == trained.canvas else trained
 
 
 def _summary(task: Any, problems: Sequence[MazeProblem], outputs: np.ndarray,
@@ -160,9 +152,9 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     from trm_hub_plugins.maze.foreign import FOREIGN, foreign_set
     from trm_hub_plugins.maze.views import answer_views
 
-    canvas = canvas_from_meta(meta) or math.isqrt(int(model.config.seq_len))
-    task.configure(meta)
-    data = checkpoint_data(cfg, meta, canvas)
+    trained = task.checkpoint(meta).recipe.data
+    canvas = trained.canvas
+    data = held_out_settings(cfg, trained)
     threshold = halt_threshold(cfg, meta)
 
     def run(inputs: np.ndarray, max_steps: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:

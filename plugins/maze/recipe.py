@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from trm_hub.config import Strict, TrainConfig, set_derived
-from trm_hub.task import trained_data
 from trm_hub_plugins.maze.tokens import VOCAB_SIZE
 
 Size = tuple[int, int]
@@ -28,15 +27,6 @@ def default_test_sizes(canvas: int) -> list[Size]:
     oblong = int(round(canvas * 0.73))
     oblong = max(smallest, oblong if oblong % 2 else oblong + 1)
     return square + ([(oblong, canvas)] if oblong < canvas else [])
-
-
-def canvas_from_meta(meta: dict[str, Any]) -> int | None:
-    """The canvas side a checkpoint was trained on, from its meta (train.data.canvas or grid)."""
-    canvas = trained_data(meta).get("canvas")
-    if canvas is None:
-        grid = (meta.get("model") or {}).get("grid")
-        canvas = grid[0] if grid else None
-    return int(canvas) if canvas is not None else None
 
 
 class MazeData(Strict):
@@ -117,8 +107,8 @@ class MazeRecipe(TrainConfig):
     @classmethod
     def checkpoint_data(cls, meta: dict[str, Any]) -> dict[str, Any]:
         """A checkpoint whose recipe records no canvas was trained on its network's grid."""
-        canvas = canvas_from_meta(meta)
-        return {} if canvas is None else {"canvas": canvas}
+        grid = (meta.get("model") or {}).get("grid")
+        return {"canvas": int(grid[0])} if grid else {}
 
     @classmethod
     def derive(cls, raw: dict[str, Any]) -> None:

@@ -59,9 +59,6 @@ class MazeTask(Task):
         return {"vocabulary": {name: getattr(tokens, name.upper()) for name in names},
                 "canvas": recipe.data.canvas, "views": self.views(recipe)}
 
-    def configure(self, meta: dict[str, Any]) -> None:
-        """Nothing to adopt: encoding reads the canvas from the recipe it is given."""
-
     def parse(self, data: dict[str, Any]) -> MazeProblem:
         return MazeProblem.model_validate(data)
 
