@@ -241,7 +241,7 @@ class Task:
 
     def adapt(self, engine: Any, checkpoint: Checkpoint, problem: Problem) -> Any:
         """The engine that answers `problem`: the given one by default. A task may first fit a copy
-        of the model to the problem itself (ARC's test-time training on a task's demonstrations)."""
+        of the model to the problem itself (test-time training on the problem's own demonstrations)."""
         return engine
 
     def answer_with(self, engine: Any, checkpoint: Checkpoint, problems: Sequence[Problem]) -> list[Answer]:
