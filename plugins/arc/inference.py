@@ -104,6 +104,61 @@ def vote_solution(candidates: list[list[Grid | None]], probs: list[list[float]])
     return {"attempts": attempts, "votes": votes, "confidence": confidence}
 
 
+@dataclass
+class Adapted:
+    """What answers one task: the engine (test-time trained where the task is new), the views it
+    answers in and their puzzle ids, how those ids were found, and the training's figures."""
+
+    engine: Engine
+    views: list[Augmentation]
+    ids: list[int]
+    mode: str
+    ttt: dict[str, float | int] | None = None
+
+
+def adapt(
+    engine: Engine,
+    recipe: ArcRecipe,
+    problem: ArcProblem,
+    canvas: int,
+    settings: Settings,
+    trained: list[tuple[Augmentation, int]] | None,
+    label: str = "task",
+) -> Adapted:
+    """The trained views if the task was trained on, else a copy of the model test-time trained on
+    the task's demonstrations (torch), else the blank id."""
+    check_fits(problem, canvas)
+    engine = as_engine(engine)
+    if trained:
+        chosen = trained[: settings.views]
+        return Adapted(engine, [a for a, _ in chosen], [p for _, p in chosen], "trained")
+    rng = np.random.default_rng(settings.seed)
+    if (settings.ttt_seconds > 0 or settings.ttt_steps) and has_torch():
+        from trm_hub.runtime.torch_engine import TorchEngine
+        from trm_hub_plugins.arc.ttt import fit_to_task
+
+        demos = [{"input": p.input, "output": p.output} for p in problem.train]
+        tuned = fit_to_task(
+            torch_model(engine), demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=recipe,
+            rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps,
+        )
+        return Adapted(TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats)
+    if settings.ttt_seconds > 0 or settings.ttt_steps:
+        print(f"arc: {label} is new to the model and test-time training needs torch ({TRAIN_EXTRA}); "
+              "answering without it", file=sys.stderr)
+    views = sample_augmentations(settings.views, rng)
+    return Adapted(engine, views, [0] * len(views), "blank")
+
+
+def answer_adapted(adapted: Adapted, recipe: ArcRecipe, problem: ArcProblem, canvas: int) -> tuple[ArcSolution, float]:
+    """Vote over the adapted engine's views of each test input: (solution, mean steps)."""
+    candidates, probs, steps = predict_views(adapted.engine, problem, canvas, adapted.views, adapted.ids,
+                                             recipe.halt_threshold)
+    solution = ArcSolution(**vote_solution(candidates, probs), views=len(adapted.views), puzzle_ids=adapted.mode,
+                           ttt=adapted.ttt)
+    return solution, float(np.mean(steps)) if steps else 0.0
+
+
 def answer(
     engine: Engine,
     recipe: ArcRecipe,
@@ -113,35 +168,8 @@ def answer(
     trained: list[tuple[Augmentation, int]] | None,
     label: str = "task",
 ) -> tuple[ArcSolution, float]:
-    """Answer one task: trained views if the task was trained on, else test-time training (torch) or
-    the blank id."""
-    check_fits(problem, canvas)
-    engine = as_engine(engine)
-    threshold = recipe.halt_threshold
-    rng = np.random.default_rng(settings.seed)
-    ttt: dict[str, float | int] | None = None
-    if trained:
-        chosen = trained[: settings.views]
-        net, views, ids, mode = engine, [a for a, _ in chosen], [p for _, p in chosen], "trained"
-    elif (settings.ttt_seconds > 0 or settings.ttt_steps) and has_torch():
-        from trm_hub.runtime.torch_engine import TorchEngine
-        from trm_hub_plugins.arc.ttt import fit_to_task
-
-        demos = [{"input": p.input, "output": p.output} for p in problem.train]
-        tuned = fit_to_task(
-            torch_model(engine), demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=recipe,
-            rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps,
-        )
-        net, views, ids, mode, ttt = TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats
-    else:
-        if settings.ttt_seconds > 0 or settings.ttt_steps:
-            print(f"arc: {label} is new to the model and test-time training needs torch ({TRAIN_EXTRA}); "
-                  "answering without it", file=sys.stderr)
-        net, views, mode = engine, sample_augmentations(settings.views, rng), "blank"
-        ids = [0] * len(views)
-    candidates, probs, steps = predict_views(net, problem, canvas, views, ids, threshold)
-    solution = ArcSolution(**vote_solution(candidates, probs), views=len(views), puzzle_ids=mode, ttt=ttt)
-    return solution, float(np.mean(steps)) if steps else 0.0
+    """Answer one task: `adapt`, then `answer_adapted`."""
+    return answer_adapted(adapt(engine, recipe, problem, canvas, settings, trained, label), recipe, problem, canvas)
 
 
 def torch_model(engine: Engine) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
@@ -95,16 +96,28 @@ class ArcTask(Task):
             cache[key] = table
         return cache[key]
 
-    def answer_with(self, model: Any, checkpoint: Checkpoint, problems: Sequence[ArcProblem]) -> list[Answer]:
-        """Vote over augmented views of each test input; new tasks get test-time training first."""
-        from trm_hub_plugins.arc.inference import solve_all
+    def adapt(self, engine: Any, checkpoint: Checkpoint, problem: ArcProblem) -> Any:
+        """The engine, views and puzzle ids that answer this task: the trained ones if the task was
+        trained on, else a copy of the model test-time trained on its demonstrations."""
+        from trm_hub_plugins.arc.data import demo_key
+        from trm_hub_plugins.arc.inference import adapt
 
         recipe = checkpoint.recipe
-        table = self.view_table(model, recipe)
-        solved = solve_all(model, recipe, problems, self.canvas(recipe), self.settings(recipe), table)
+        key = demo_key([{"input": p.input, "output": p.output} for p in problem.train])
+        return adapt(engine, recipe, problem, self.canvas(recipe), self.settings(recipe),
+                     self.view_table(engine, recipe).get(key))
+
+    def answer_with(self, model: Any, checkpoint: Checkpoint, problems: Sequence[ArcProblem]) -> list[Answer]:
+        """Each task: `adapt`, then a vote over its views of each test input."""
+        from trm_hub_plugins.arc.inference import answer_adapted
+
+        recipe = checkpoint.recipe
         answers = []
-        for problem, (solution, steps, seconds) in zip(problems, solved):
-            answers.append(Answer(self.name, solution, self.verify(problem, solution), int(round(steps)), seconds))
+        for problem in problems:
+            began = time.perf_counter()
+            solution, steps = answer_adapted(self.adapt(model, checkpoint, problem), recipe, problem, self.canvas(recipe))
+            answers.append(Answer(self.name, solution, self.verify(problem, solution), int(round(steps)),
+                                  time.perf_counter() - began))
         return answers
 
     def evaluate(self, model: Any, meta: dict[str, Any], cfg: ArcRecipe) -> dict[str, Any]:
