@@ -160,7 +160,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     def run(inputs: np.ndarray, max_steps: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
         return predict(model, inputs, batch_size=EVAL_BATCH,
                        infer=lambda x: answer_views(model, x, data.views, threshold, max_steps=max_steps,
-                                                    first=data.first_views))
+                                                    first=data.first_views, settle_q=data.settle_q))
 
     batches = list(held_out_sets(data).values())
     split = to_split(batches, canvas)

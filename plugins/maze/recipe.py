@@ -58,8 +58,10 @@ class MazeData(Strict):
     augment: bool = Field(True, description="random symmetry of the square per training batch")
     views: int = Field(8, ge=1, le=8, description="symmetric views answered at inference; the "
                        "shortest S..G route they propose is kept (1 = the maze as given)")
-    first_views: int | None = Field(None, ge=1, description="views answered first; the rest only for mazes whose "
-                                    "first views do not agree on one route length (None = every view)")
+    first_views: int | None = Field(2, ge=1, description="views answered first; the rest only for mazes whose "
+                                    "first views do not settle (None = every view)")
+    settle_q: float | None = Field(4.0, description="the first views settle a maze when they mark the same "
+                                   "route and each one's Q-halt logit exceeds this (None: agreement alone)")
 
     @model_validator(mode="after")
     def _sizes_fit(self) -> "MazeData":

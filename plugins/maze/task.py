@@ -49,7 +49,7 @@ class MazeTask(Task):
 
         limit = step_limit(engine.config.halt_max_steps, math.isqrt(inputs.shape[1]), recipe.data.canvas)
         return answer_views(engine, inputs, self.views(recipe), recipe.halt_threshold, max_steps=limit,
-                            first=recipe.data.first_views)
+                            first=recipe.data.first_views, settle_q=recipe.data.settle_q)
 
     def export_settings(self, recipe: MazeRecipe) -> dict[str, Any]:
         """Token layout, trained canvas (a smaller maze sits in its top-left corner) and views (symmetries)."""

@@ -31,13 +31,14 @@ def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
 
 
 def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0,
-                 max_steps: int | None = None, first: int | None = None) -> Result:
+                 max_steps: int | None = None, first: int | None = None, settle_q: float | None = None) -> Result:
     """Answer each maze [B, canvas*canvas] in its first `views` symmetries (rotations, then
     their transposes); keep, per maze, the view whose marks make the shortest S..G route (the
     maze as given when none makes one, the earlier view on ties).
 
     With `first` (< views), every maze answers its first `first` views, and only the mazes whose
-    first views do not all mark the same cells, joining S to G, answer the others. Only the model's own
+    first views do not all mark the same cells, joining S to G, answer the others; with
+    `settle_q`, also those where a first view's Q-halt logit is not above it (the model unsure). Only the model's own
     proposals are compared: no search of the maze is made. `steps` and `q_halt` are those of the
     kept view; `max_steps` caps supervision steps (default: the model's).
     """
@@ -68,6 +69,8 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
         marks = answered.answers[:first] == PATH
         settled = np.array([lengths[0][i] is not None and all(lengths[v][i] == lengths[0][i] for v in range(first))
                             and (marks[:, i] == marks[0, i]).all() for i in range(batch)])
+        if settle_q is not None:
+            settled &= answered.q_halt[:first].min(axis=0) > settle_q
         if not settled.all():
             run(range(first, views), np.flatnonzero(~settled))
     best = np.zeros(batch, dtype=np.int64)
