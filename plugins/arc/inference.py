@@ -159,19 +159,6 @@ def answer_adapted(adapted: Adapted, recipe: ArcRecipe, problem: ArcProblem, can
     return solution, float(np.mean(steps)) if steps else 0.0
 
 
-def answer(
-    engine: Engine,
-    recipe: ArcRecipe,
-    problem: ArcProblem,
-    canvas: int,
-    settings: Settings,
-    trained: list[tuple[Augmentation, int]] | None,
-    label: str = "task",
-) -> tuple[ArcSolution, float]:
-    """Answer one task: `adapt`, then `answer_adapted`."""
-    return answer_adapted(adapt(engine, recipe, problem, canvas, settings, trained, label), recipe, problem, canvas)
-
-
 def torch_model(engine: Engine) -> Any:
     """The torch TRM behind an engine (loaded from the checkpoint when the engine is onnxruntime's)."""
     if engine.runtime == "torch":
@@ -201,6 +188,7 @@ def solve_all(
         began = time.perf_counter()
         key = demo_key([{"input": p.input, "output": p.output} for p in problem.train])
         label = labels[i] if labels is not None else f"task {i}"
-        solution, steps = answer(engine, recipe, problem, canvas, settings, table.get(key), label)
+        adapted = adapt(engine, recipe, problem, canvas, settings, table.get(key), label)
+        solution, steps = answer_adapted(adapted, recipe, problem, canvas)
         results.append((solution, steps, time.perf_counter() - began))
     return results
