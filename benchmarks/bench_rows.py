@@ -52,7 +52,7 @@ def main() -> None:
                 x = rows[:n]
                 if runtime == "onnx":
                     y, z = engine.initial_state(n, length)
-                    costs[n] = median_time(lambda: engine.step(y, z, x, None, 1), args.repeats) / n
+                    costs[n] = median_time(lambda: engine.step(y, z, x, None), args.repeats) / n
                 else:
                     model = engine.model
                     state = model.initial_state(n, length=length)

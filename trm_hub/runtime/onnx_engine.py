@@ -36,6 +36,18 @@ def l2_cache_bytes() -> int:
     return 2**20
 
 
+def one_core_session(graph: Path) -> Any:
+    """An onnxruntime session of a step graph that runs on the calling thread alone (passes of a
+    batch share the cores by running side by side, each on one)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+
 def initial_vectors(weights: Path) -> tuple[np.ndarray, np.ndarray]:
     """The learnt initial answer and latent vectors [hidden] of a checkpoint (safetensors, read as numpy)."""
     from safetensors import safe_open
@@ -58,8 +70,8 @@ class OnnxEngine:
         self.layout = layout
         self.prefix = config.prefix_len
         self.threads = len(os.sched_getaffinity(0))  # cores that answer passes of a batch side by side
-        self._sessions: dict[int, Any] = {}
-        self.dynamic_length = any(not isinstance(d, int) for d in self._session(1).get_inputs()[0].shape[1:])
+        self.session = one_core_session(self.graph)
+        self.dynamic_length = any(not isinstance(d, int) for d in self.session.get_inputs()[0].shape[1:])
 
     @classmethod
     def from_checkpoint(cls, graph: Path, weights: Path, meta: dict[str, Any]) -> "OnnxEngine":
@@ -68,18 +80,6 @@ class OnnxEngine:
         engine = cls(graph, config, y_init, z_init, layout_of(config))
         engine.weights = Path(weights)
         return engine
-
-    def _session(self, threads: int) -> Any:
-        """One onnxruntime session per thread count (1 for small batches, where more only contend)."""
-        if threads not in self._sessions:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            self._sessions[threads] = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
-        return self._sessions[threads]
 
     def accepts_length(self, length: int) -> bool:
         """The model's own length; others where the graph's shape is dynamic (as `TRM.accepts_length`)."""
@@ -102,12 +102,12 @@ class OnnxEngine:
         shape += (self.config.hidden_size,)
         return np.broadcast_to(self.y_init, shape).copy(), np.broadcast_to(self.z_init, shape).copy()
 
-    def step(self, y: np.ndarray, z: np.ndarray, tokens: np.ndarray, puzzle_ids: np.ndarray | None, threads: int):
+    def step(self, y: np.ndarray, z: np.ndarray, tokens: np.ndarray, puzzle_ids: np.ndarray | None):
         """One supervision step: (y, z, outputs, q_halt)."""
         feed = {"tokens": tokens.reshape(y.shape[:-1]) if self.layout == "grid" else tokens, "y": y, "z": z}
         if self.config.puzzle_emb_ndim:
             feed["puzzle_ids"] = np.zeros(len(tokens), np.int64) if puzzle_ids is None else puzzle_ids
-        y, z, outputs, q_halt = self._session(threads).run(None, feed)
+        y, z, outputs, q_halt = self.session.run(None, feed)
         return y, z, outputs, q_halt
 
     def rows_per_pass(self, length: int) -> int:
@@ -149,7 +149,7 @@ class OnnxEngine:
         q_final = np.zeros(batch, dtype=np.float32)
         active = np.arange(batch)
         for k in range(max_steps):
-            y, z, out, q = self.step(y, z, inputs[active], None if ids is None else ids[active], 1)
+            y, z, out, q = self.step(y, z, inputs[active], None if ids is None else ids[active])
             if outputs is None:
                 outputs = np.zeros((batch, *out.shape[1:]), dtype=out.dtype)
             done = q > halt_threshold if adaptive else np.zeros(len(q), dtype=bool)
