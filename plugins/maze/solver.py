@@ -32,15 +32,19 @@ def distances(walls: np.ndarray, source: Cell) -> np.ndarray:
 def shortest_path(walls: np.ndarray, start: Cell, goal: Cell) -> list[Cell] | None:
     """One shortest path from start to goal (both included), or None when the goal is unreachable."""
     dist = distances(walls, goal)
-    if dist[start] < 0:
-        return None
-    height, width = walls.shape
+    return downhill(dist, start, goal) if dist[start] >= 0 else None
+
+
+def downhill(to_goal: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
+    """The path from start that steps to a neighbour one step nearer the goal each time
+    (`to_goal`: distances to the goal, start reachable)."""
+    height, width = to_goal.shape
     path = [start]
     r, c = start
     while (r, c) != goal:
         for dr, dc in STEPS:
             rr, cc = r + dr, c + dc
-            if 0 <= rr < height and 0 <= cc < width and dist[rr, cc] == dist[r, c] - 1:
+            if 0 <= rr < height and 0 <= cc < width and to_goal[rr, cc] == to_goal[r, c] - 1:
                 r, c = rr, cc
                 break
         path.append((r, c))
@@ -155,4 +159,4 @@ def route_through(marked: np.ndarray, walls: np.ndarray, start: Cell, goal: Cell
     joined = from_start >= 0
     if length < 0 or (joined & (from_start + from_goal != length)).any():
         return walk(usable, start, goal)
-    return shortest_path(~usable, start, goal)
+    return downhill(from_goal, start, goal)

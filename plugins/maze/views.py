@@ -38,9 +38,9 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
 
     With `first` (< views), every maze answers its first `first` views, and only the mazes whose
     first views do not all mark the same cells, joining S to G, answer the others; with
-    `settle_q`, also those where a first view's Q-halt logit is not above it (the model unsure). Only the model's own
-    proposals are compared: no search of the maze is made. `steps` and `q_halt` are those of the
-    kept view; `max_steps` caps supervision steps (default: the model's).
+    `settle_q`, also those where a first view's Q-halt logit is not above it (the model unsure).
+    Only the model's own proposals are compared: no search of the maze is made. `steps` and
+    `q_halt` are those of the kept view; `max_steps` caps supervision steps (default: the model's).
     """
     if not 1 <= views <= MAX_VIEWS:
         raise ValueError(f"views must be 1..{MAX_VIEWS} (the symmetries of the square), got {views}")
@@ -67,8 +67,7 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
     run(range(first), np.arange(batch))
     if first < views:
         marks = answered.answers[:first] == PATH
-        settled = np.array([lengths[0][i] is not None and all(lengths[v][i] == lengths[0][i] for v in range(first))
-                            and (marks[:, i] == marks[0, i]).all() for i in range(batch)])
+        settled = np.array([lengths[0][i] is not None and (marks[:, i] == marks[0, i]).all() for i in range(batch)])
         if settle_q is not None:
             settled &= answered.q_halt[:first].min(axis=0) > settle_q
         if not settled.all():
