@@ -472,7 +472,7 @@ def test_new_task_gets_test_time_training_and_the_model_is_left_alone(tiny_run):
     from trm_hub_plugins.arc.inference import Settings, adapt, answer_adapted
 
     recipe = task.checkpoint(meta).recipe
-    adapted = adapt(model, recipe, problem, 8, Settings(views=2, ttt_seconds=0, ttt_steps=5), None)
+    adapted = adapt(model, recipe, problem, 8, Settings(views=2, ttt_seconds=0, ttt_steps=5), {})
     solution, _ = answer_adapted(adapted, recipe, problem, 8)
     assert solution.puzzle_ids == "test-time trained" and solution.ttt["steps"] == 5 and solution.views == 2
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

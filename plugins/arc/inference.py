@@ -122,13 +122,16 @@ def adapt(
     problem: ArcProblem,
     canvas: int,
     settings: Settings,
-    trained: list[tuple[Augmentation, int]] | None,
+    table: dict[str, list[tuple[Augmentation, int]]],
     label: str = "task",
 ) -> Adapted:
-    """The trained views if the task was trained on, else a copy of the model test-time trained on
-    the task's demonstrations (torch), else the blank id."""
+    """The trained views if the task was trained on (found in `table` by its demonstrations), else a
+    copy of the model test-time trained on the task's demonstrations (torch), else the blank id."""
+    from trm_hub_plugins.arc.data import demo_key
+
     check_fits(problem, canvas)
     engine = as_engine(engine)
+    trained = table.get(demo_key([{"input": p.input, "output": p.output} for p in problem.train]))
     if trained:
         chosen = trained[: settings.views]
         return Adapted(engine, [a for a, _ in chosen], [p for _, p in chosen], "trained")
@@ -181,14 +184,11 @@ def solve_all(
     labels: Sequence[str] | None = None,
 ) -> list[tuple[ArcSolution, float, float]]:
     """(solution, mean steps, seconds) for each problem."""
-    from trm_hub_plugins.arc.data import demo_key
-
     results = []
     for i, problem in enumerate(problems):
         began = time.perf_counter()
-        key = demo_key([{"input": p.input, "output": p.output} for p in problem.train])
         label = labels[i] if labels is not None else f"task {i}"
-        adapted = adapt(engine, recipe, problem, canvas, settings, table.get(key), label)
+        adapted = adapt(engine, recipe, problem, canvas, settings, table, label)
         solution, steps = answer_adapted(adapted, recipe, problem, canvas)
         results.append((solution, steps, time.perf_counter() - began))
     return results

@@ -99,13 +99,10 @@ class ArcTask(Task):
     def adapt(self, engine: Any, checkpoint: Checkpoint, problem: ArcProblem) -> Any:
         """The engine, views and puzzle ids that answer this task: the trained ones if the task was
         trained on, else a copy of the model test-time trained on its demonstrations."""
-        from trm_hub_plugins.arc.data import demo_key
         from trm_hub_plugins.arc.inference import adapt
 
         recipe = checkpoint.recipe
-        key = demo_key([{"input": p.input, "output": p.output} for p in problem.train])
-        return adapt(engine, recipe, problem, self.canvas(recipe), self.settings(recipe),
-                     self.view_table(engine, recipe).get(key))
+        return adapt(engine, recipe, problem, self.canvas(recipe), self.settings(recipe), self.view_table(engine, recipe))
 
     def answer_with(self, model: Any, checkpoint: Checkpoint, problems: Sequence[ArcProblem]) -> list[Answer]:
         """Each task: `adapt`, then a vote over its views of each test input."""
