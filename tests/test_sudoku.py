@@ -22,7 +22,7 @@ from trm_hub_plugins.sudoku.report import format_report, sudoku_report, valid_co
 from trm_hub_plugins.sudoku.schema import SudokuProblem, SudokuSolution
 from trm_hub_plugins.sudoku.solver import count_solutions, effort, is_solution, solve
 from trm_hub_plugins.sudoku.task import SudokuTask
-from trm_hub_plugins.sudoku.tokens import to_tokens
+from trm_hub_plugins.sudoku.tokens import to_digits, to_tokens
 
 TASK = SudokuTask()
 
@@ -202,15 +202,15 @@ def test_is_solution_rejects_broken_grids():
 @pytest.mark.parametrize("n", [4, 6, 9])
 def test_generated_puzzles_are_unique_and_in_their_band(n):
     for band in BANDS[n].values():
-        count = 3 if band.name == "extreme" else 6
-        puzzles, solutions, guesses = generate_items(n, band.name, "train", 7, 0, count)
+        count = 3 if band.name in ("extreme", "hardest") else 6
+        puzzles, solutions, guesses = generate_items(n, band.name, "test" if band.held_out_only else "train", 7, 0, count)
         for p, s, g in zip(puzzles.tolist(), solutions.tolist(), guesses.tolist()):
             assert count_solutions(p, n) == 1
             assert is_solution(p, s, n)
             givens = sum(1 for v in p if v)
             assert band.accepts(givens, g)
             assert effort(p, n) == g
-            assert band_for(n, givens, g) == band.name
+            assert band_for(n, givens, g) == ("extreme" if band.name == "hardest" else band.name)
 
 
 def test_generator_is_seeded_and_splits_use_different_streams():
@@ -466,6 +466,26 @@ def test_evaluate_reports_an_untrained_checkpoint(cache):
     assert any("time per puzzle" in line for line in report["table"])
 
 
+def test_the_eval_report_judges_the_hardest_band_apart_and_gives_the_vote_beside_the_checker():
+    from trm_hub.overrides import OverrideError, resolve_config
+    from trm_hub.registry import SHIPPED_REGISTRY, Registry
+
+    assert SudokuData().bands("train") == SudokuData().bands("test") == ["easy", "medium", "hard", "extreme"]
+    with pytest.raises(OverrideError, match=r"data.train_bands names \['hardest'\]: held-out-only bands are never trained on"):
+        resolve_config(SudokuRecipe, {"data": {"train_bands": ["extreme", "hardest"]}})
+    model, meta = TASK.load_model(Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9"), "cpu")
+    cfg = resolve_config(SudokuRecipe, {"data": {"test_bands": ["easy"], "test_puzzles": 4, "judge_puzzles": 6,
+                                                 "checked_views": 16, "test_seed": 7}})
+    report = TASK.evaluate(model, meta, cfg)
+    assert report["count"] == 4 and set(report["bands"]) == {"easy"}
+    hardest = report["judged"]["hardest"]
+    assert hardest["count"] == 6 and 17 <= hardest["mean_givens"] <= 24 and hardest["trm_ms_per_puzzle"] > 0
+    assert hardest["exact_accuracy"] >= hardest["voted"] and report["exact_accuracy"] >= report["voted"]["exact_accuracy"]
+    assert hardest["band"] == "17-24 givens, at least 12 guesses of the exact solver, searched for solver effort (400 rounds)"
+    assert any(line.startswith("hardest band (6 held-out puzzles, never trained on") for line in report["table"])
+    assert any(line.startswith("model's own pick (vote of 8 views, no checker)") for line in report["table"])
+
+
 def test_training_set_skips_excluded_and_repeated_puzzles():
     first = puzzle_set(4, "hard", "train", 3, 6, cache=False)
     blocked = set(row_keys(to_tokens(first.puzzles[:3])))
@@ -576,3 +596,71 @@ def test_views_keep_the_grid_most_views_of_the_shipped_9x9_model_give():
     assert TASK.views(old) == SudokuData().views == 8 and old.data.size == 9, "a recipe that names no size"
     assert SudokuTask(views=1).views(four) == 1
     assert TASK.views(four) == 4
+
+
+def test_the_checker_on_tokens_accepts_exactly_the_grids_that_decode_to_a_solution():
+    from trm_hub_plugins.sudoku.views import valid_grids
+
+    for n in (4, 6, 9):
+        test = held_out_set(n, ["hard"], 6, seed=7)
+        given, solved = to_tokens(test.puzzles), to_tokens(test.solutions)
+        swapped = solved.copy()
+        swapped[:, [0, 1]] = swapped[:, [1, 0]]
+        relabelled = np.where(solved == 2, 3, np.where(solved == 3, 2, solved))
+        answers = np.stack([solved, swapped, relabelled, given])
+        problems = [SudokuProblem.model_validate({"grid": p.reshape(n, n).tolist()}) for p in test.puzzles]
+        expected = np.array([[TASK.verify(p, TASK.decode(p, a)) for p, a in zip(problems, row)] for row in answers])
+        assert np.array_equal(valid_grids(given, answers), expected)
+        assert expected[0].all() and not expected[3].any() and not expected.all()
+
+
+def test_checked_views_keep_a_valid_model_grid_and_spend_views_only_where_none_is_valid():
+    from trm_hub.registry import SHIPPED_REGISTRY, Registry
+    from trm_hub.runtime import as_engine
+    from trm_hub_plugins.sudoku.views import answer_views, valid_grids, waves
+
+    assert waves(2, 8, 0) == [2, 8] and waves(2, 8, 64) == [2, 8, 16, 32, 64] and waves(8, 8, 20) == [8, 16, 20]
+    model, _ = TASK.load_model(Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9"), "cpu")
+    engine = as_engine(model)
+    rows_asked = []
+
+    class CountingEngine:
+        """The shipped engine, counting the rows it is asked."""
+
+        runtime, device, config = engine.runtime, engine.device, engine.config
+
+        def infer(self, inputs, **kw):
+            rows_asked.append(len(inputs))
+            return engine.infer(inputs, **kw)
+
+    inputs = to_tokens(held_out_set(9, ["extreme"], 24, seed=7).puzzles)
+    voted = answer_views(engine, inputs, 8, 2.0, first=2).outputs
+    checked = answer_views(CountingEngine(), inputs, 8, 2.0, first=2, checked=32).outputs
+    ok_voted, ok_checked = valid_grids(inputs, voted), valid_grids(inputs, checked)
+    assert ok_checked.sum() >= ok_voted.sum() and (ok_checked | ~ok_voted).all()
+    assert rows_asked[0] == 2 * len(inputs) and sum(rows_asked) < 32 * len(inputs)
+
+
+def test_answering_settings_are_overridden_per_call_and_checked(tmp_path):
+    from conftest import one_line_error, run_cli
+
+    from trm_hub.registry import SHIPPED_REGISTRY, Registry
+
+    engine, checkpoint = TASK.load_engine(Registry(SHIPPED_REGISTRY), "sudoku-9x9", "cpu")
+    assert checkpoint.recipe.data.checked_views == 64, "the shipped metadata records the checker's views"
+    fast = checkpoint.answering(["data.views=1", "data.checked_views=0"])
+    assert (fast.recipe.data.views, fast.recipe.data.checked_views) == (1, 0) and fast.meta is checkpoint.meta
+    assert checkpoint.answering(()) is checkpoint and checkpoint.recipe.data.views == 8
+    puzzles = held_out_set(9, ["hard"], 16, seed=7).puzzles
+    problems = [SudokuProblem.from_cells(p.tolist(), 9) for p in puzzles]
+    one_view = TASK.answer_with(engine, fast, problems)
+    direct = engine.infer(to_tokens(puzzles), halt_threshold=checkpoint.recipe.halt_threshold).outputs
+    assert [a.solution for a in one_view] == [TASK.decode(p, row) for p, row in zip(problems, direct)]
+
+    path = tmp_path / "puzzle.json"
+    path.write_text(json.dumps({"puzzle": "".join(map(str, puzzles[0].tolist()))}))
+    done = run_cli("route", str(path), "--set", "data.views=1", "--set", "data.checked_views=0")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["solution"] == one_view[0].solution.model_dump()
+    assert "data.views: Input should be greater than or equal to 1" in one_line_error(run_cli("route", str(path), "--set", "data.views=0"))
+    assert "model.* cannot be set when answering" in one_line_error(run_cli("solve", "sudoku", str(path), "--set", "model.T=4"))

@@ -139,21 +139,28 @@ def _read(problem: str, jsonl: bool) -> tuple[list[Any], bool]:
     return parse_problems(read_text(problem), source, True if jsonl else None)
 
 
+settings_option = click.option(
+    "--set", "settings", multiple=True, metavar="KEY=VALUE",
+    help="Answer with this recipe setting instead of the model's own (repeatable), e.g. --set data.views=1 "
+         "(sudoku: one view, the fast setting) or --set data.checked_views=0 (sudoku: the vote, no checker).")
+
+
 @cli.command()
 @click.argument("problem", metavar="PROBLEM.json|-")
 @click.option("--dry-run", is_flag=True, help="Print only the routing decision; load no model.")
 @jsonl_option
 @device_option
 @runtime_option
+@settings_option
 @registry_option
-def route(problem: str, dry_run: bool, jsonl: bool, device: str, registry_path: str | None) -> None:
+def route(problem: str, dry_run: bool, jsonl: bool, device: str, settings: tuple[str, ...], registry_path: str | None) -> None:
     """Route a problem to its task and solve it (JSON Lines in: one answer line per line)."""
     from trm_hub.pipeline import route_items
 
     with user_errors():
         items, many = _read(problem, jsonl)
         registry = None if dry_run else _registry(registry_path)
-        results = route_items(items, dry_run=dry_run, device=device, registry=registry)
+        results = route_items(items, dry_run=dry_run, device=device, registry=registry, settings=settings)
     _emit(results, many)
 
 
@@ -163,14 +170,15 @@ def route(problem: str, dry_run: bool, jsonl: bool, device: str, registry_path: 
 @jsonl_option
 @device_option
 @runtime_option
+@settings_option
 @registry_option
-def solve(task: str, problem: str, jsonl: bool, device: str, registry_path: str | None) -> None:
+def solve(task: str, problem: str, jsonl: bool, device: str, settings: tuple[str, ...], registry_path: str | None) -> None:
     """Solve a problem with the named TASK, skipping the router (confidence is null)."""
     from trm_hub.pipeline import solve_items
 
     with user_errors():
         items, many = _read(problem, jsonl)
-        results = solve_items(task, items, device=device, registry=_registry(registry_path))
+        results = solve_items(task, items, device=device, registry=_registry(registry_path), settings=settings)
     _emit(results, many)
 
 

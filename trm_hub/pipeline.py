@@ -163,19 +163,23 @@ def _failure(exc: Exception) -> str:
     return describe_error(exc)
 
 
-def _solve(task: Task, problems: list[Any], device: str, registry: Registry) -> list[Any]:
-    """Call `task.solve`, passing the registry when the task's solve accepts one."""
+def _solve(task: Task, problems: list[Any], device: str, registry: Registry, settings: Sequence[str] = ()) -> list[Any]:
+    """Call `task.solve`, passing the registry (and answering settings) when the task's solve accepts them."""
     parameters = inspect.signature(task.solve).parameters
-    takes_registry = "registry" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
-    if takes_registry:
-        return task.solve(problems, device=device, registry=registry)
-    return task.solve(problems, device=device)
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    extra: dict[str, Any] = {}
+    if "registry" in parameters or takes_any:
+        extra["registry"] = registry
+    if settings:
+        if "settings" not in parameters and not takes_any:
+            raise InputError(f"task '{task.name}' takes no answering settings (--set)")
+        extra["settings"] = settings
+    return task.solve(problems, device=device, **extra)
 
 
 def solve_parsed(
-    task: Task, problems: Sequence[Any], device: str = "auto", registry: Registry | None = None
+    task: Task, problems: Sequence[Any], device: str = "auto", registry: Registry | None = None,
+    settings: Sequence[str] = (),
 ) -> list[Answer | Exception]:
     """Answer validated problems with one task: an Answer or the exception met, for each, in order.
 
@@ -185,7 +189,7 @@ def solve_parsed(
         return []
     registry = registry or Registry.load()
     try:
-        answers = _solve(task, list(problems), device, registry)
+        answers = _solve(task, list(problems), device, registry, settings)
         if len(answers) != len(problems):
             raise RuntimeError(f"task '{task.name}' returned {len(answers)} answers for {len(problems)} problems")
         return list(answers)
@@ -197,7 +201,7 @@ def solve_parsed(
     found: list[Answer | Exception] = []
     for problem in problems:
         try:
-            found.append(_solve(task, [problem], device, registry)[0])
+            found.append(_solve(task, [problem], device, registry, settings)[0])
         except Exception as one:
             found.append(one)
     return found
@@ -209,6 +213,7 @@ def answer_with(
     confidences: Sequence[float | None] | None = None,
     device: str = "auto",
     registry: Registry | None = None,
+    settings: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Solve raw problems with one task; a result or an error object for each, in order."""
     results: list[dict[str, Any] | None] = [None] * len(problems)
@@ -218,7 +223,7 @@ def answer_with(
             parsed.append((index, parse_for(task, raw)))
         except Exception as exc:
             results[index] = error_result(_failure(exc))
-    solved = solve_parsed(task, [problem for _, problem in parsed], device, registry)
+    solved = solve_parsed(task, [problem for _, problem in parsed], device, registry, settings)
     for (index, _), answer in zip(parsed, solved):
         if isinstance(answer, Exception):
             results[index] = error_result(_failure(answer))
@@ -260,8 +265,10 @@ def route_items(
     device: str = "auto",
     registry: Registry | None = None,
     tasks: dict[str, Task] | None = None,
+    settings: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Route (and unless dry_run, solve) each item; one output object per item, in order."""
+    """Route (and unless dry_run, solve) each item; one output object per item, in order.
+    `settings` (`KEY=VALUE`) change the recipe of whichever model answers (e.g. `data.views=1`)."""
     pm = get_plugin_manager()
     tasks = load_tasks(pm) if tasks is None else tasks
     results: list[dict[str, Any] | None] = [None] * len(items)
@@ -296,6 +303,7 @@ def route_items(
             [confidence[i] for i in indices],
             device=device,
             registry=registry,
+            settings=settings,
         )
         for index, result in zip(indices, answered):
             results[index] = result
@@ -303,7 +311,8 @@ def route_items(
 
 
 def solve_items(
-    task: str, items: Sequence[Item], *, device: str = "auto", registry: Registry | None = None
+    task: str, items: Sequence[Item], *, device: str = "auto", registry: Registry | None = None,
+    settings: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Solve each item with a named task, skipping the router; one output object per item."""
     tasks = load_tasks()
@@ -314,7 +323,8 @@ def solve_items(
     for index, item in enumerate(items):
         if isinstance(item, LineError):
             results[index] = error_result(item.message)
-    answered = answer_with(tasks[task], [items[i] for i in good], None, device=device, registry=registry)  # type: ignore[misc]
+    answered = answer_with(tasks[task], [items[i] for i in good], None, device=device, registry=registry,  # type: ignore[misc]
+                           settings=settings)
     for index, result in zip(good, answered):
         results[index] = result
     return [result or error_result("no answer") for result in results]
@@ -326,11 +336,13 @@ def route(
     dry_run: bool = False,
     device: str = "auto",
     registry: Registry | None = None,
+    settings: Sequence[str] = (),
 ) -> dict[str, Any] | list[dict[str, Any]]:
-    """Route and solve one problem (dict) or many (list); the same objects `trm-hub route` prints."""
+    """Route and solve one problem (dict) or many (list); the same objects `trm-hub route` prints
+    (`settings`: as `--set`)."""
     single = isinstance(problems, dict)
     items = [problems] if single else list(problems)
-    results = route_items(items, dry_run=dry_run, device=device, registry=registry)  # type: ignore[arg-type]
+    results = route_items(items, dry_run=dry_run, device=device, registry=registry, settings=settings)  # type: ignore[arg-type]
     return results[0] if single else results
 
 
@@ -340,9 +352,10 @@ def solve(
     *,
     device: str = "auto",
     registry: Registry | None = None,
+    settings: Sequence[str] = (),
 ) -> dict[str, Any] | list[dict[str, Any]]:
-    """Solve one problem (dict) or many (list) with a named task, skipping the router."""
+    """Solve one problem (dict) or many (list) with a named task, skipping the router (`settings`: as `--set`)."""
     single = isinstance(problems, dict)
     items = [problems] if single else list(problems)
-    results = solve_items(task, items, device=device, registry=registry)  # type: ignore[arg-type]
+    results = solve_items(task, items, device=device, registry=registry, settings=settings)  # type: ignore[arg-type]
     return results[0] if single else results

@@ -38,6 +38,25 @@ class Checkpoint:
         except ValidationError as exc:
             raise HubError(format_validation_error(exc, "the checkpoint's training recipe")) from None
 
+    def answering(self, settings: Sequence[str] = ()) -> "Checkpoint":
+        """This checkpoint answering with `settings` (`KEY=VALUE` of its recipe, e.g. `data.views=1`
+        or `halt_threshold=1.0`) in place of the recipe's own; the weights fix `model.*`."""
+        if not settings:
+            return self
+        from pydantic import ValidationError
+
+        from trm_hub.errors import HubError, format_validation_error
+        from trm_hub.overrides import deep_merge, parse_overrides
+
+        tree, _ = parse_overrides(settings)
+        if "model" in tree:
+            raise HubError("model.* cannot be set when answering: the checkpoint's weights fix the model")
+        try:
+            recipe = type(self.recipe).model_validate(deep_merge(self.recipe.model_dump(), tree))
+        except ValidationError as exc:
+            raise HubError(format_validation_error(exc, "answering settings")) from None
+        return Checkpoint(self.meta, recipe)
+
 
 def halt_threshold(cfg: Any, meta: dict[str, Any]) -> float:
     """The halting threshold to answer with: the one given in `cfg`, else the checkpoint's own."""
@@ -221,10 +240,10 @@ class Task:
 
     def solve(
         self, problems: Sequence[Problem], device: str = "auto", registry: "Registry | None" = None,
-        runtime: str | None = None,
+        runtime: str | None = None, settings: Sequence[str] = (),
     ) -> list[Answer]:
         """Answers in order: problems grouped by the model that serves them, each group answered by
-        `answer_with` on that model's engine."""
+        `answer_with` on that model's engine (its recipe changed by `settings`, `KEY=VALUE` each)."""
         from trm_hub.registry import Registry
 
         registry = registry or Registry.load()
@@ -235,6 +254,7 @@ class Task:
         answers: list[Answer | None] = [None] * len(problems)
         for model_name, indices in groups.items():
             engine, checkpoint = engines[model_name]
+            checkpoint = checkpoint.answering(settings)
             for i, answer in zip(indices, self.answer_with(engine, checkpoint, [problems[i] for i in indices])):
                 answers[i] = answer
         return [answer for answer in answers if answer is not None]

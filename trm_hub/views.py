@@ -30,10 +30,11 @@ class ViewAnswers:
         self.q_halt = np.zeros((views, batch), dtype=np.float32)
         self.asked = np.zeros((views, batch), dtype=bool)
 
-    def run(self, chosen: range, rows: np.ndarray) -> None:
-        """Answer the `chosen` views of the given `rows` in one engine call."""
+    def run(self, chosen: range, rows: np.ndarray, **infer: Any) -> None:
+        """Answer the `chosen` views of the given `rows` in one engine call (`infer` overrides the
+        keyword arguments given at construction)."""
         stacked = np.concatenate([self.to_view(v, rows) for v in chosen])
-        result = self.engine.infer(stacked, **self.infer)
+        result = self.engine.infer(stacked, **{**self.infer, **infer})
         out = result.outputs.reshape(len(chosen), len(rows), self.length)
         for k, v in enumerate(chosen):
             self.answers[v, rows] = self.from_view(v, rows, out[k])

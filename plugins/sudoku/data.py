@@ -126,7 +126,7 @@ def puzzle_set(
         want += (count - len(keep)) * 2 + 16
 
 
-def _workers(value: int | None) -> int:
+def worker_count(value: int | None) -> int:
     return value if value is not None else (os.cpu_count() or 1)
 
 
@@ -197,7 +197,7 @@ def build_dataset(cfg: SudokuRecipe) -> TaskData:
     """Train and held-out test splits for the size in cfg.data, with the batch augmenter."""
     d = cfg.data
     n = d.size
-    workers = _workers(d.workers)
+    workers = worker_count(d.workers)
     test = held_out_set(n, d.bands("test"), d.test_puzzles, workers, d.cache, d.test_seed)
     keys = held_out_keys(n, test, workers, d.cache)
     train = training_set(n, d.bands("train"), d.train_puzzles, d.seed, keys, workers, d.cache)

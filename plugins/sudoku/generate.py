@@ -10,23 +10,35 @@ import numpy as np
 from trm_hub_plugins.sudoku.solver import random_solution, solve
 
 MIN_GIVENS: dict[int, int] = {4: 4, 6: 8, 9: 17}
-BAND_NAMES: tuple[str, ...] = ("easy", "medium", "hard", "extreme")
+BAND_NAMES: tuple[str, ...] = ("easy", "medium", "hard", "extreme", "hardest")
 
 
 @dataclass(frozen=True)
 class Band:
-    """A difficulty band: an inclusive range of givens and bounds on the solver's guesses."""
+    """A difficulty band: an inclusive range of givens and bounds on the solver's guesses.
+
+    A `held_out_only` band is never trained on and is not part of the standard test sets; the
+    eval report judges a model on it besides them. With `harden_rounds` each puzzle is searched
+    for a harder one with the same solution (`harden`) before the band's bounds are checked."""
 
     name: str
     givens: tuple[int, int]
     min_guesses: int = 0
     max_guesses: int | None = None
+    held_out_only: bool = False
+    harden_rounds: int = 0
 
     def accepts(self, givens: int, guesses: int) -> bool:
         lo, hi = self.givens
         if not lo <= givens <= hi or guesses < self.min_guesses:
             return False
         return self.max_guesses is None or guesses <= self.max_guesses
+
+    def describe(self) -> str:
+        """E.g. '17-24 givens, at least 8 guesses of the exact solver'."""
+        guesses = f"{self.min_guesses}-{self.max_guesses}" if self.max_guesses is not None else f"at least {self.min_guesses}"
+        searched = f", searched for solver effort ({self.harden_rounds} rounds)" if self.harden_rounds else ""
+        return f"{self.givens[0]}-{self.givens[1]} givens, {guesses} guesses of the exact solver{searched}"
 
 
 BANDS: dict[int, dict[str, Band]] = {
@@ -45,14 +57,27 @@ BANDS: dict[int, dict[str, Band]] = {
         "medium": Band("medium", (28, 35)),
         "hard": Band("hard", (17, 27), min_guesses=1, max_guesses=4),
         "extreme": Band("extreme", (17, 27), min_guesses=5),
+        "hardest": Band("hardest", (17, 24), min_guesses=12, held_out_only=True, harden_rounds=400),
     },
 }
 
 
+def standard_bands(n: int) -> list[str]:
+    """The bands trained on and tested by default (every band but the held-out-only ones)."""
+    return [name for name, band in BANDS[n].items() if not band.held_out_only]
+
+
+def judge_bands(n: int) -> list[str]:
+    """The held-out-only bands of a size (9x9: `hardest`, built the way published collections of the
+    hardest puzzles are: searched for solver effort, 17-24 givens, at least 12 guesses)."""
+    return [name for name, band in BANDS[n].items() if band.held_out_only]
+
+
 def band_for(n: int, givens: int, guesses: int) -> str | None:
-    """The band holding a puzzle with these givens and solver guesses (bands never overlap)."""
+    """The standard band holding a puzzle with these givens and solver guesses (they never overlap;
+    a held-out-only band lies inside one of them)."""
     for band in BANDS[n].values():
-        if band.accepts(givens, guesses):
+        if not band.held_out_only and band.accepts(givens, guesses):
             return band.name
     return None
 
@@ -88,6 +113,23 @@ def remove_clues(solution: list[int], n: int, target: int, rng: random.Random) -
     return puzzle
 
 
+def harden(puzzle: list[int], solution: list[int], n: int, rng: random.Random, rounds: int) -> tuple[list[int], int]:
+    """A hill climb on solver effort: move one given at a time to a blank cell (with the solution's
+    digit), keeping a move when the puzzle stays unique and needs no fewer guesses. Returns the
+    hardest puzzle found (same solution, same number of givens) and its guesses."""
+    best, best_guesses = list(puzzle), solve(puzzle, n, limit=2).guesses
+    for _ in range(rounds):
+        candidate = list(best)
+        given = [i for i, v in enumerate(candidate) if v]
+        blank = [i for i, v in enumerate(candidate) if not v]
+        moved, into = rng.choice(given), rng.choice(blank)
+        candidate[moved], candidate[into] = 0, solution[into]
+        result = solve(candidate, n, limit=2)
+        if result.count == 1 and result.guesses >= best_guesses:
+            best, best_guesses = candidate, result.guesses
+    return best, best_guesses
+
+
 def generate_puzzle(
     n: int,
     rng: random.Random,
@@ -95,8 +137,10 @@ def generate_puzzle(
     min_guesses: int = 0,
     max_guesses: int | None = None,
     max_tries: int = 10_000,
+    harden_rounds: int = 0,
 ) -> Puzzle:
-    """A unique-solution puzzle with givens in the inclusive range and guesses within bounds."""
+    """A unique-solution puzzle with givens in the inclusive range and guesses within bounds
+    (after `harden_rounds` rounds of `harden`, if any)."""
     if givens[1] < MIN_GIVENS[n] or givens[0] > givens[1] or givens[0] > n * n:
         raise ValueError(
             f"no {n}x{n} puzzle has {givens[0]}-{givens[1]} givens and a unique solution "
@@ -109,7 +153,10 @@ def generate_puzzle(
         count = sum(1 for v in puzzle if v)
         if not givens[0] <= count <= givens[1]:
             continue
-        guesses = solve(puzzle, n, limit=2).guesses
+        if harden_rounds:
+            puzzle, guesses = harden(puzzle, solution, n, rng, harden_rounds)
+        else:
+            guesses = solve(puzzle, n, limit=2).guesses
         if band.accepts(count, guesses):
             return Puzzle(puzzle, solution, guesses)
     raise RuntimeError(
@@ -135,7 +182,7 @@ def generate_items(
     puzzles, solutions, guesses = [], [], []
     for index in range(start, stop):
         rng = random.Random(item_seed(split, n, band, seed, index))
-        p = generate_puzzle(n, rng, spec.givens, spec.min_guesses, spec.max_guesses)
+        p = generate_puzzle(n, rng, spec.givens, spec.min_guesses, spec.max_guesses, harden_rounds=spec.harden_rounds)
         puzzles.append(p.puzzle)
         solutions.append(p.solution)
         guesses.append(p.guesses)

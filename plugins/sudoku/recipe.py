@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from trm_hub.config import Strict, TrainConfig
-from trm_hub_plugins.sudoku.generate import BANDS
+from trm_hub_plugins.sudoku.generate import BANDS, standard_bands
 from trm_hub_plugins.sudoku.tokens import vocab_size
 
 STANDARD_TEST_PUZZLES = 1000
@@ -41,10 +41,21 @@ class SudokuData(Strict):
                        "most views give is kept (1 = the puzzle as given)")
     first_views: int | None = Field(2, ge=1, description="views answered first; the rest only for puzzles "
                                     "whose first views disagree (None = every view for every puzzle)")
+    checked_views: int = Field(64, ge=0, le=256, description="0: the vote alone decides. Else the exact checker "
+                               "settles a puzzle at the first wave of views that gives a valid grid (the model's "
+                               "own grid is kept), and puzzles without one get more views, doubling up to this many")
+    checked_steps: int | None = Field(None, ge=1, description="step limit of the views beyond `views` "
+                                      "(None = the model's own)")
+
+    judge_puzzles: int = Field(250, ge=0, description="puzzles of each held-out-only band (9x9: hardest) "
+                               "judged in the eval report besides the test bands (0 = none)")
 
     @model_validator(mode="after")
     def _check_bands(self) -> "SudokuData":
         known = list(BANDS[self.size])
+        kept_out = [b for b in self.train_bands or [] if BANDS[self.size].get(b) and BANDS[self.size][b].held_out_only]
+        if kept_out:
+            raise ValueError(f"data.train_bands names {kept_out}: held-out-only bands are never trained on")
         for field in ("train_bands", "test_bands"):
             value = getattr(self, field)
             if value is None:
@@ -62,7 +73,7 @@ class SudokuData(Strict):
     def bands(self, split: Literal["train", "test"]) -> list[str]:
         """The bands of one split, resolved for the size."""
         chosen = self.train_bands if split == "train" else self.test_bands
-        return list(chosen) if chosen is not None else list(BANDS[self.size])
+        return list(chosen) if chosen is not None else standard_bands(self.size)
 
 
 SIZE_DEFAULTS: dict[int, dict[str, Any]] = {

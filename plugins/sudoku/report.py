@@ -15,13 +15,13 @@ from trm_hub_plugins.sudoku.tokens import to_digits
 
 
 def valid_completions(puzzles: np.ndarray, grids: np.ndarray, n: int) -> np.ndarray:
-    """Per row: is `grids` [N, n*n] a complete valid grid keeping every given of `puzzles`?"""
+    """Per row: is `grids` [..., N, n*n] a complete valid grid keeping every given of `puzzles` [N, n*n]?"""
     puzzles = np.asarray(puzzles, dtype=np.int64)
     grids = np.asarray(grids, dtype=np.int64)
     units = np.asarray(geometry(n).units)
-    values = np.sort(grids[:, units], axis=2)
-    units_ok = (values == np.arange(1, n + 1)).all(axis=(1, 2))
-    givens_ok = ((puzzles == 0) | (puzzles == grids)).all(axis=1)
+    values = np.sort(grids[..., units], axis=-1)
+    units_ok = (values == np.arange(1, n + 1)).all(axis=(-2, -1))
+    givens_ok = ((puzzles == 0) | (puzzles == grids)).all(axis=-1)
     return units_ok & givens_ok
 
 
@@ -62,12 +62,14 @@ def sudoku_report(
     solver_guesses: np.ndarray | None = None,
     device: str = "cpu",
     batch_size: int | None = None,
+    bands: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The eval report of one size: plug in the TRM's predicted tokens, steps and total batched time.
 
     `puzzles`/`solutions` are digits [N, n*n] (0 = blank). The exact solver is timed here unless
     its per-puzzle seconds and guesses are given. A puzzle counts as solved when the answer (givens
-    kept) is a valid completion; cell accuracy is over the blank cells.
+    kept) is a valid completion; cell accuracy is over the blank cells. Puzzles are grouped by
+    their `bands` where given (generated sets know theirs), else by givens and solver guesses.
     """
     puzzles = np.asarray(puzzles, dtype=np.int64)
     solutions = np.asarray(solutions, dtype=np.int64)
@@ -81,7 +83,8 @@ def sudoku_report(
         solver_seconds, solver_guesses = time_exact_solver(puzzles, n)
     givens = (puzzles > 0).sum(1)
     steps_arr = None if steps is None else np.asarray(steps, dtype=np.float64)
-    bands = np.array([band_for(n, int(g), int(q)) or "other" for g, q in zip(givens, solver_guesses)])
+    if bands is None:
+        bands = np.array([band_for(n, int(g), int(q)) or "other" for g, q in zip(givens, solver_guesses)])
     everything = np.ones(len(puzzles), dtype=bool)
     report: dict[str, Any] = {
         "model": model_name_for_size(n),
@@ -125,9 +128,21 @@ def format_report(report: dict[str, Any]) -> str:
     t = report["timing"]
     batch = f", batch {t['trm_batch_size']}" if t.get("trm_batch_size") else ""
     batch += f", {report['views']} views" if report.get("views", 1) > 1 else ""
+    batch += f", checker over up to {report['checked_views']} views" if report.get("checked_views") else ""
     lines += [
         "",
         f"time per puzzle: exact solver {t['solver_ms_per_puzzle']:.3f} ms (one core), "
         f"TRM {t['trm_ms_per_puzzle']:.3f} ms ({t['trm_device']}{batch})",
     ]
+    for name, g in report.get("judged", {}).items():
+        voted = f"; model's own pick (vote, no checker) {g['voted'] * 100:.2f}%" if "voted" in g else ""
+        lines += ["", f"{name} band ({g['count']} held-out puzzles, never trained on; {g['mean_givens']:.1f} givens "
+                      f"on average): {g['exact_accuracy'] * 100:.2f}% solved, {g['cell_accuracy'] * 100:.2f}% of cells, "
+                      f"{g['mean_steps']:.2f} steps, TRM {g['trm_ms_per_puzzle']:.3f} ms per puzzle, exact solver "
+                      f"{g['solver_ms_per_puzzle']:.3f} ms{voted}"]
+    if "voted" in report:
+        voted = report["voted"]
+        bands = ", ".join(f"{name} {value * 100:.2f}%" for name, value in voted["bands"].items())
+        lines.append(f"model's own pick (vote of {report['views']} views, no checker): "
+                     f"{voted['exact_accuracy'] * 100:.2f}% ({bands}), TRM {voted['trm_ms_per_puzzle']:.3f} ms per puzzle")
     return "\n".join(lines)

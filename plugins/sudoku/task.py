@@ -40,7 +40,9 @@ class SudokuTask(Task):
         """Answer transformed views of each puzzle and keep the grid most of them give."""
         from trm_hub_plugins.sudoku.views import answer_views
 
-        return answer_views(engine, inputs, self.views(recipe), recipe.halt_threshold, first=recipe.data.first_views)
+        data = recipe.data
+        return answer_views(engine, inputs, self.views(recipe), recipe.halt_threshold, first=data.first_views,
+                            checked=data.checked_views, checked_steps=data.checked_steps)
 
     def export_settings(self, recipe: SudokuRecipe) -> dict[str, Any]:
         """Token layout and views (a view relabels digits and moves lines and boxes; answers are voted)."""

@@ -10,7 +10,7 @@ import numpy as np
 from trm_hub.runtime import Engine, Result, as_array, as_engine
 from trm_hub.views import ViewAnswers
 from trm_hub_plugins.sudoku.augment import apply_maps, random_cell_maps, random_digit_maps
-from trm_hub_plugins.sudoku.tokens import vocab_size
+from trm_hub_plugins.sudoku.tokens import to_digits, vocab_size
 
 VIEWS_SEED = 0
 CPU_ROWS = 64  # rows per forward pass on CPU: larger batches run slower per row here
@@ -34,38 +34,76 @@ def view_maps(puzzles: np.ndarray, views: int, seed: int = VIEWS_SEED) -> tuple[
     return cells, digits
 
 
+def valid_grids(given: np.ndarray, answers: np.ndarray) -> np.ndarray:
+    """The exact checker on tokens: True where an answer [..., B, n*n], read as the task decodes it
+    (givens kept), is a complete valid grid for its puzzle [B, n*n]."""
+    from trm_hub_plugins.sudoku.report import valid_completions
+
+    n = math.isqrt(given.shape[-1])
+    puzzle = to_digits(given, n)
+    return valid_completions(puzzle, np.where(puzzle > 0, puzzle, to_digits(answers, n)), n)
+
+
+def waves(first: int, views: int, checked: int) -> list[int]:
+    """Views answered after each wave: `first`, then `views`, then doubling up to `checked`."""
+    bounds = [first] if first < views else []
+    bounds.append(views)
+    while bounds[-1] < checked:
+        bounds.append(min(2 * bounds[-1], checked))
+    return bounds
+
+
 def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0,
-                 first: int | None = None) -> Result:
+                 first: int | None = None, checked: int = 0, checked_steps: int | None = None) -> Result:
     """Answer each puzzle [B, n*n] in `views` views, map every answer back, and keep the whole grid
     most views give (the more confident halting head on ties).
 
     With `first` (< views), the first `first` views are answered for every puzzle, and only the
     puzzles whose first answers disagree are answered in the other views; a puzzle whose first
     views all give one grid keeps it. The answers are only compared with each other: no checker
-    or solver is consulted. `steps` and `q_halt` are those of the kept view.
+    or solver is consulted.
+
+    With `checked` > 0 the exact checker settles a puzzle instead: after each wave of views
+    (`first`, `views`, then doubling up to `checked` views in all, the views beyond `views` with a
+    step limit of `checked_steps`) a puzzle with a valid grid among its views keeps it (the most
+    confident such view), and only the others go on; where no view is valid the vote decides.
+    Every answer is still one of the model's own grids. `steps` and `q_halt` are those of the kept view.
     """
     if views < 1:
         raise ValueError(f"views must be at least 1, got {views}")
     engine, given = as_engine(engine), as_array(inputs)
-    if views == 1:
+    if views == 1 and checked <= 1:
         return engine.infer(given, halt_threshold=halt_threshold)
     batch = len(given)
-    cells, digits = view_maps(given, views)
+    total = max(views, checked)
+    cells, digits = view_maps(given, total)
     first = views if first is None or first >= views else max(1, first)
     answered = ViewAnswers(
-        engine, given, views,
+        engine, given, total,
         to_view=lambda v, rows: apply_maps(given[rows], cells[v][rows], digits[v][rows]),
         from_view=lambda v, rows, out: np.take_along_axis(
             np.argsort(digits[v][rows], axis=1), np.take_along_axis(out, np.argsort(cells[v][rows], axis=1), axis=1), axis=1),
         cpu_rows=CPU_ROWS, halt_threshold=halt_threshold)
-    answered.run(range(first), np.arange(batch))
-    if first < views:
-        agree = (answered.answers[:first] == answered.answers[:1]).all(axis=(0, 2))
-        if not agree.all():
-            answered.run(range(first, views), np.flatnonzero(~agree))
+    valid = np.zeros((total, batch), dtype=bool)
+    open_rows, done = np.arange(batch), 0
+    for bound in waves(first, views, checked):
+        if not len(open_rows):
+            break
+        extra = {"max_steps": checked_steps} if done >= views and checked_steps else {}
+        answered.run(range(done, bound), open_rows, **extra)
+        if checked:
+            valid[done:bound, open_rows] = valid_grids(given[open_rows], answered.answers[done:bound, open_rows])
+            open_rows = open_rows[~valid[:bound, open_rows].any(axis=0)]
+        elif done == 0 and bound < views:
+            agree = (answered.answers[:bound, open_rows] == answered.answers[:1, open_rows]).all(axis=(0, 2))
+            open_rows = open_rows[~agree]
+        done = bound
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
-        voters = [v for v in range(views) if answered.asked[v, i]]
+        voters = [v for v in range(total) if answered.asked[v, i]]
+        if valid[voters, i].any():
+            best[i] = max((v for v in voters if valid[v, i]), key=lambda v: answered.q_halt[v, i])
+            continue
         keys = {v: answered.answers[v, i].tobytes() for v in voters}
         votes = Counter(keys.values())
         best[i] = max(voters, key=lambda v: (votes[keys[v]], answered.q_halt[v, i]))

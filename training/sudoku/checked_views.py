@@ -1,0 +1,58 @@
+"""Choose the checker's views on validation puzzles (seed 7, never the test seed): solved and time per puzzle.
+
+    python training/sudoku/checked_views.py [--puzzles 200] [--settings 0,16,32,64] [--steps 8,16]
+
+For each setting of `data.checked_views` (0 = the vote of 8 views alone) and step limit of the
+views beyond the first 8, the shipped 9x9 model answers the validation puzzles of the extreme
+band and of the held-out-only hardest band (17-24 givens, at least 8 solver guesses) in batches
+of 256 on one thread. Prints one markdown row per setting and writes
+training/sudoku/checked_views.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from trm_hub.overrides import resolve_config
+from trm_hub.registry import SHIPPED_REGISTRY, Registry
+from trm_hub_plugins.sudoku.recipe import SudokuRecipe
+from trm_hub_plugins.sudoku.task import SudokuTask
+
+OUT = Path(__file__).with_name("checked_views.json")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--puzzles", type=int, default=200)
+    parser.add_argument("--settings", default="0,16,32,64")
+    parser.add_argument("--steps", default="8")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    task = SudokuTask()
+    model, meta = task.load_model(Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9"), "cpu")
+    rows = []
+    print("| checked views | steps beyond 8 views | extreme solved | extreme ms/puzzle | hardest solved | hardest ms/puzzle | hardest, vote alone |")
+    print("|---|---|---|---|---|---|---|")
+    for checked in [int(v) for v in args.settings.split(",")]:
+        for steps in [int(v) for v in args.steps.split(",")] if checked else [None]:
+            data = {"test_bands": ["extreme"], "test_puzzles": args.puzzles, "judge_puzzles": args.puzzles,
+                    "test_seed": 7, "checked_views": checked, "checked_steps": steps}
+            report = task.evaluate(model, meta, resolve_config(SudokuRecipe, {"data": data}))
+            hardest = report["judged"]["hardest"]
+            row = {"checked_views": checked, "checked_steps": steps,
+                   "extreme": report["exact_accuracy"], "extreme_ms": report["timing"]["trm_ms_per_puzzle"],
+                   "hardest": hardest["exact_accuracy"], "hardest_ms": hardest["trm_ms_per_puzzle"],
+                   "hardest_voted": hardest.get("voted", hardest["exact_accuracy"]),
+                   "hardest_steps": hardest["mean_steps"], "puzzles": args.puzzles}
+            rows.append(row)
+            print(f"| {checked} | {steps or '-'} | {row['extreme']:.1%} | {row['extreme_ms']:.0f} | {row['hardest']:.1%} | "
+                  f"{row['hardest_ms']:.0f} | {row['hardest_voted']:.1%} |", flush=True)
+    OUT.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
