@@ -2,7 +2,8 @@
 # Train and record molecule runs from a queue file, one line each: PROPERTY SPLIT SEED [key=value ...].
 # Several workers may share one queue (one thread each): each takes the next line under a lock.
 #   nohup bash training/molecule/queue.sh training/molecule/queue.txt &
-# Run name: molecule-PROPERTY[-scaffold][-seedS] (seed 0 of the random split is shipped).
+# Run name: molecule-PROPERTY[-scaffold][-seedS][-SUFFIX] (seed 0 of the random split is shipped,
+# unless SUFFIX is set in the environment: a trial is only recorded).
 set -u
 cd "$(dirname "$0")/../.."
 queue=$1
@@ -13,6 +14,7 @@ while true; do
   name="molecule-$prop"
   [ "$split" = scaffold ] && name="$name-scaffold"
   [ "$seed" != 0 ] && name="$name-seed$seed"
+  [ -n "${SUFFIX:-}" ] && name="$name-$SUFFIX"
   run="runs/molecule/$name"
   rm -rf "$run"
   echo "$(date -u +%H:%M) start $name ($line)"
@@ -20,7 +22,7 @@ while true; do
     seed="$seed" data.split_seed="$seed" threads=1 model_name="$name" out_dir="$run" $extra \
     >"$run.log" 2>&1 || { echo "$(date -u +%H:%M) FAILED $name"; continue; }
   ship=""
-  [ "$split" = random ] && [ "$seed" = 0 ] && ship=--ship
+  [ "$split" = random ] && [ "$seed" = 0 ] && [ -z "${SUFFIX:-}" ] && ship=--ship
   nice -n 5 .venv/bin/python training/molecule/record.py "$run" "$name" $ship >"$run.record.log" 2>&1 \
     && echo "$(date -u +%H:%M) done $name" || echo "$(date -u +%H:%M) record FAILED $name"
 done

@@ -1,11 +1,12 @@
 """Evaluate a finished molecule run, copy its record here, and optionally ship it (weights + registry).
 
-    python training/molecule/record.py runs/molecule/<run> NAME [--ship]
+    python training/molecule/record.py runs/molecule/<run> NAME [--ship [--as MODEL]]
 
 writes training/molecule/NAME/{config.json, metrics.jsonl, eval.json, eval.md}; with --ship the
 checkpoint goes to plugins/molecule/weights/<model>.safetensors (+ .json, with the uncertainty
 calibration fitted on its validation part) and is recorded in the shipped registry.yaml with its
-test RMSE and the baselines'.
+test RMSE and the baselines'. `--as MODEL` ships a trial run (its own model name, e.g.
+molecule-solubility-d24) as MODEL (e.g. molecule-solubility).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 from trm_hub.model import load_checkpoint
-from trm_hub.files import atomic_write
+from trm_hub.files import atomic_write, atomic_write_text
 from trm_hub.overrides import resolve_config
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
 from trm_hub_plugins.molecule.evaluation import format_report
@@ -31,6 +32,7 @@ WEIGHTS = ROOT / "plugins/molecule/weights"
 
 def main(args: list[str]) -> None:
     run, name, ship = Path(args[0]), args[1], "--ship" in args[2:]
+    shipped_as = args[args.index("--as") + 1] if "--as" in args[2:] else None
     task = MoleculeTask()
     checkpoints = sorted(run.glob("molecule-*.safetensors"))
     if len(checkpoints) != 1:
@@ -47,11 +49,13 @@ def main(args: list[str]) -> None:
     (out / "eval.md").write_text(format_report(report) + "\n")
     print(format_report(report))
     if ship:
-        model_name = meta["model_name"]
+        model_name = shipped_as or meta["model_name"]
         WEIGHTS.mkdir(parents=True, exist_ok=True)
         target = WEIGHTS / f"{model_name}.safetensors"
-        for source, dest in ((checkpoint, target), (checkpoint.with_suffix(".json"), target.with_suffix(".json"))):
-            atomic_write(dest, lambda tmp, source=source: shutil.copyfile(source, tmp))
+        atomic_write(target, lambda tmp: shutil.copyfile(checkpoint, tmp))
+        saved = json.loads(checkpoint.with_suffix(".json").read_text())
+        saved["model_name"] = model_name
+        atomic_write_text(target.with_suffix(".json"), json.dumps(saved, indent=1) + "\n")
         write_calibration(target, report["calibration"])
         metrics = {
             "split": f"{report['split']} (seed {report['split_seed']})",
