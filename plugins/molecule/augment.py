@@ -9,15 +9,13 @@ from trm_hub_plugins.molecule.tokenizer import Vocabulary, default_vocabulary, t
 
 
 def randomise_tokens(
-    inputs: np.ndarray, labels: np.ndarray, rng: np.random.Generator, vocab: Vocabulary | None = None, keep: int = 0
+    inputs: np.ndarray, labels: np.ndarray, rng: np.random.Generator, vocab: Vocabulary | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Re-write each row's molecule as a random SMILES (rows whose variant is too long stay as they are).
-
-    The first `keep` tokens of a row (descriptor tokens) stay as they are."""
+    """Re-write each row's molecule as a random SMILES (rows whose variant is too long stay as they are)."""
     vocab = vocab or default_vocabulary()
     out = np.array(inputs, copy=True)
-    length = out.shape[1] - keep
-    for i, row in enumerate(out[:, keep:]):
+    length = out.shape[1]
+    for i, row in enumerate(out):
         if (row == vocab.unk_id).any():
             continue
         smiles = vocab.decode(row)
@@ -25,5 +23,5 @@ def randomise_tokens(
             continue
         variant = random_smiles(smiles, 1, int(rng.integers(2**31 - 1)))[0]
         if len(tokenize(variant)) <= length:
-            out[i, keep:] = vocab.encode(variant, length)
+            out[i] = vocab.encode(variant, length)
     return out, labels

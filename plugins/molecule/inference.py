@@ -38,11 +38,8 @@ def reading_length(tokens: int, seq_len: int) -> int:
     return min(-(-tokens // LENGTH_STEP) * LENGTH_STEP, MAX_TOKENS)
 
 
-def view_tokens(
-    smiles: str, count: int, seq_len: int, vocab: Vocabulary | None = None, prefix: np.ndarray | None = None
-) -> np.ndarray:
-    """[count, K + L] tokens: the molecule's K descriptor tokens (`prefix`, none by default) before
-    its canonical SMILES, then before randomised ones.
+def view_tokens(smiles: str, count: int, seq_len: int, vocab: Vocabulary | None = None) -> np.ndarray:
+    """[count, L] tokens: the canonical SMILES, then randomised ones.
 
     L is `seq_len` when the canonical SMILES fits (a randomised one that does not is replaced by
     the canonical); for a longer molecule L is the reading length of its longest view.
@@ -61,45 +58,38 @@ def view_tokens(
     sizes = [len(tokenize(form)) for form in forms]
     width = seq_len if length <= seq_len else reading_length(min(max(sizes), MAX_TOKENS), seq_len)
     forms = [form if size <= width else smiles for form, size in zip(forms, sizes)]
-    rows = vocab.encode_many(forms, width)
-    if prefix is None or not len(prefix):
-        return rows
-    return np.concatenate([np.tile(np.asarray(prefix, dtype=np.int64), (len(rows), 1)), rows], axis=1)
+    return vocab.encode_many(forms, width)
 
 
 def label_scale(data: MoleculeData, model_name: str = "?") -> tuple[float, float]:
     """(mean, std) used to standardise a checkpoint's training labels (its recipe's data section)."""
     if data.label_mean is None or data.label_std is None:
-        which = "this checkpoint" if model_name == "?" else f"checkpoint '{model_name}'"
-        raise ValueError(f"{which} records no label_mean/label_std in its data section")
+        raise ValueError(f"checkpoint '{model_name}' records no label_mean/label_std in its data section")
     return float(data.label_mean), float(data.label_std)
 
 
 def estimate(
     model: Any,
     smiles: Sequence[str],
-    data: MoleculeData,
+    views: int,
+    mean: float,
+    std: float,
     *,
-    views: int | None = None,
     halt_threshold: float = 0.0,
     batch_size: int = 512,
     adaptive: bool = True,
 ) -> Estimates:
-    """Predict every molecule from `views` SMILES each (default `data.views`) and average, in the
-    label's units (`data.label_mean/std`), reading the descriptors `data` names before each SMILES.
+    """Predict every molecule from `views` SMILES each and average (in the label's units).
 
     `model` is an engine (`trm_hub.runtime`) or a torch TRM."""
     from trm_hub.runtime import as_engine
 
     engine = as_engine(model)
-    views = views or data.views
-    mean, std = label_scale(data)
-    seq_len = engine.config.seq_len - data.descriptors
+    seq_len = engine.config.seq_len
     if not smiles:
         empty = np.zeros(0)
         return Estimates(empty, empty, empty)
-    prefixes = data.descriptor_prefix(list(smiles))
-    blocks = [view_tokens(s, views, seq_len, prefix=prefix) for s, prefix in zip(smiles, prefixes)]
+    blocks = [view_tokens(s, views, seq_len) for s in smiles]
     outputs = np.zeros((len(smiles), views))
     steps = np.zeros((len(smiles), views))
     for width in sorted({block.shape[1] for block in blocks}):

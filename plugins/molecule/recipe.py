@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from trm_hub.config import Strict, TrainConfig, set_derived
 from trm_hub_plugins.molecule.properties import DEFAULT_PROPERTY, resolve_property
-from trm_hub_plugins.molecule.descriptors import BINS, descriptor_tokens
 from trm_hub_plugins.molecule.tokenizer import default_vocabulary
 
 SEQ_LEN: dict[str, int] = {"solubility": 64, "hydration_free_energy": 48, "lipophilicity": 96}
@@ -35,35 +33,11 @@ class MoleculeData(Strict):
     label_mean: float | None = Field(None, description="training-label mean; filled by build_dataset")
     label_std: float | None = Field(None, description="training-label standard deviation; filled by build_dataset")
     baseline_trees: int = Field(300, ge=1, description="random-forest trees in the eval report's baseline")
-    descriptors: int = Field(
-        0, ge=0, le=64,
-        description="RDKit descriptors read as tokens before the SMILES (0: none); the training part's forest ranks them",
-    )
-    descriptor_names: list[str] | None = Field(None, description="the descriptors read; filled by build_dataset")
-    descriptor_edges: list[list[float]] | None = Field(
-        None, description="per descriptor, its bin edges (training quantiles); filled by build_dataset"
-    )
 
     @field_validator("property")
     @classmethod
     def _known(cls, value: str) -> str:
         return resolve_property(value).name
-
-    @model_validator(mode="after")
-    def _descriptors_agree(self) -> "MoleculeData":
-        for field in ("descriptor_names", "descriptor_edges"):
-            given = getattr(self, field)
-            if given is not None and len(given) != self.descriptors:
-                raise ValueError(f"data.{field} lists {len(given)} descriptors but data.descriptors={self.descriptors}")
-        return self
-
-    def descriptor_prefix(self, smiles: list[str]) -> np.ndarray:
-        """The descriptor tokens [N, descriptors] read before each molecule's SMILES ([N, 0] when none)."""
-        if not self.descriptors:
-            return np.zeros((len(smiles), 0), dtype=np.int64)
-        if self.descriptor_names is None or self.descriptor_edges is None:
-            raise ValueError("this molecule recipe reads descriptors but records no descriptor_names/descriptor_edges")
-        return descriptor_tokens(smiles, self.descriptor_names, self.descriptor_edges)
 
 
 MODEL_BASE: dict[str, Any] = {
@@ -141,9 +115,8 @@ class MoleculeRecipe(TrainConfig):
 
     Labels are standardised with the training part's mean and standard deviation (stored in
     `data.label_mean` / `data.label_std`), so `value_tolerance` (the Q-halt target) is in
-    standard deviations. `model.seq_len` defaults to the property's length in SEQ_LEN plus
-    `data.descriptors`, and `model.vocab_size`, `head` and `out_dim` always follow the plugin's
-    vocabulary and descriptor bins.
+    standard deviations. `model.seq_len` defaults to the property's length in SEQ_LEN and
+    `model.vocab_size`, `head` and `out_dim` always follow the plugin's vocabulary.
     Presets: `cpu` (2 CPU cores, minutes per property) and `gpu` (one GPU, wider and deeper).
     `model.pad_token=0 model.pad_readout=sum` masks padding (attention ignores it; the readout
     sums the real tokens over `seq_len`), so a molecule's prediction does not depend on the
@@ -163,12 +136,9 @@ class MoleculeRecipe(TrainConfig):
             prop = resolve_property(raw["data"].get("property", DEFAULT_PROPERTY)).name
         except ValueError:
             prop = DEFAULT_PROPERTY
-        descriptors = raw["data"].get("descriptors", 0)
-        descriptors = descriptors if isinstance(descriptors, int) else 0
-        raw["model"].setdefault("seq_len", SEQ_LEN[prop] + descriptors)
-        vocab_size = len(default_vocabulary()) + descriptors * BINS
-        set_derived(raw["model"], {"vocab_size": vocab_size, "head": "regression", "out_dim": 1},
-                    "the molecule vocabulary, descriptor bins and regression readout")
+        raw["model"].setdefault("seq_len", SEQ_LEN[prop])
+        set_derived(raw["model"], {"vocab_size": len(default_vocabulary()), "head": "regression", "out_dim": 1},
+                    "the molecule vocabulary and regression readout")
 
     @property
     def model_name(self) -> str:

@@ -60,13 +60,14 @@ class MoleculeTask(Task):
         from trm_hub_plugins.molecule.calibration import checkpoint_calibration
         from trm_hub_plugins.molecule.chem import parent_molecule
         from trm_hub_plugins.molecule.domain import training_domain
-        from trm_hub_plugins.molecule.inference import estimate
+        from trm_hub_plugins.molecule.inference import estimate, label_scale
 
         data = checkpoint.recipe.data
+        mean, std = label_scale(data, checkpoint.meta.get("model_name", "?"))
         began = time.perf_counter()
         parents = [parent_molecule(s) for problem in problems for s in problem.smiles]
         fragments = [p.smiles for p in parents]
-        result = estimate(model, fragments, data, halt_threshold=checkpoint.recipe.halt_threshold)
+        result = estimate(model, fragments, data.views, mean, std, halt_threshold=checkpoint.recipe.halt_threshold)
         calibration = checkpoint_calibration(checkpoint.meta)
         sd = calibration.sd(result.spread) if calibration is not None else result.spread
         domain = training_domain(data.property, data.split, data.split_seed)
@@ -84,21 +85,15 @@ class MoleculeTask(Task):
         return answers
 
     def export_settings(self, recipe: MoleculeRecipe) -> dict[str, Any]:
-        """SMILES vocabulary (id 0 pad, 1 unknown), views averaged, the label scale (value = output * std
-        + mean), and the descriptor tokens read before the SMILES (RDKit names, bin edges, bins each)."""
-        from trm_hub_plugins.molecule.descriptors import BINS
+        """SMILES vocabulary (id 0 pad, 1 unknown), views averaged, and the label scale: value = output * std + mean."""
         from trm_hub_plugins.molecule.inference import label_scale
         from trm_hub_plugins.molecule.tokenizer import default_vocabulary
 
         data = recipe.data
         mean, std = label_scale(data)
         info = PROPERTIES[data.property]
-        settings = {"vocabulary": list(default_vocabulary().tokens), "views": data.views, "label_mean": mean,
-                    "label_std": std, "property": info.name, "unit": info.unit}
-        if data.descriptors:
-            settings["descriptors"] = {"names": data.descriptor_names, "edges": data.descriptor_edges, "bins": BINS,
-                                       "first_token": len(default_vocabulary())}
-        return settings
+        return {"vocabulary": list(default_vocabulary().tokens), "views": data.views, "label_mean": mean,
+                "label_std": std, "property": info.name, "unit": info.unit}
 
     def pictures(self, problem: MoleculeProblem, solution: MoleculeSolution | None = None) -> list[str]:
         """One SVG drawing (RDKit) of each molecule of the problem, with its predicted value."""
@@ -107,9 +102,8 @@ class MoleculeTask(Task):
         return pictures(problem, solution)
 
     def encode(self, problem: MoleculeProblem, recipe: MoleculeRecipe | None = None) -> np.ndarray:
-        """Molecules (their parent fragments) -> token ids [n_molecules, K + L]: the recipe's K descriptor
-        tokens, then the SMILES in the shipped vocabulary; L is the recipe's SMILES length (the
-        vocabulary's without a recipe), or the reading length of the longest molecule."""
+        """Molecules (their parent fragments) -> token ids [n_molecules, L] with the shipped vocabulary;
+        L is the vocabulary's length, or the reading length of the longest molecule."""
         from trm_hub_plugins.molecule.chem import parent_molecule
         from trm_hub_plugins.molecule.inference import reading_length
         from trm_hub_plugins.molecule.tokenizer import default_vocabulary, tokenize
@@ -117,11 +111,7 @@ class MoleculeTask(Task):
         vocab = default_vocabulary()
         fragments = [parent_molecule(s).smiles for s in problem.smiles]
         longest = max(len(tokenize(s)) for s in fragments)
-        if recipe is None:
-            return vocab.encode_many(fragments, reading_length(longest, vocab.max_len))
-        data = recipe.data
-        rows = vocab.encode_many(fragments, reading_length(longest, recipe.model.seq_len - data.descriptors))
-        return np.concatenate([data.descriptor_prefix(fragments), rows], axis=1)
+        return vocab.encode_many(fragments, reading_length(longest, vocab.max_len))
 
     def decode(
         self,

@@ -60,15 +60,12 @@ def build_task_data(cfg: MoleculeRecipe) -> TaskData:
     """Train rows (with augmentation), the validation part for the trainer's in-training check
     (and `keep_best`), and the test part, all standardised by the training labels.
 
-    `trm-hub eval` scores the test part in the property's own unit. Fills `cfg.data.label_mean/std`
-    and, when the recipe reads descriptors, `cfg.data.descriptor_names/edges` (training part only).
+    `trm-hub eval` scores the test part in the property's own unit. Fills `cfg.data.label_mean/std`.
     """
     from trm_hub_plugins.molecule.augment import randomise_tokens
-    from trm_hub_plugins.molecule.descriptors import bin_edges, rank_descriptors
 
     data_cfg = cfg.data
-    keep = data_cfg.descriptors
-    seq_len = cfg.model.seq_len - keep
+    seq_len = cfg.model.seq_len
     data, parts = split_dataset(data_cfg.property, data_cfg.split, data_cfg.split_seed)
     train_values = data.values[parts.train]
     if data_cfg.label_mean is None:
@@ -78,25 +75,13 @@ def build_task_data(cfg: MoleculeRecipe) -> TaskData:
     mean, std = data_cfg.label_mean, data_cfg.label_std
     copies = data_cfg.copies if data_cfg.augment == "fixed" else 0
     train_smiles = [data.smiles[i] for i in parts.train]
-    if keep and data_cfg.descriptor_names is None:
-        data_cfg.descriptor_names = rank_descriptors(train_smiles, train_values, keep, data_cfg.split_seed)
-    if keep and data_cfg.descriptor_edges is None:
-        data_cfg.descriptor_edges = bin_edges(train_smiles, data_cfg.descriptor_names)
-    if seq_len < 1:
-        raise ValueError(f"model.seq_len={cfg.model.seq_len} leaves no room for SMILES after {keep} descriptor tokens")
-
-    def encoded(smiles: list[str], copies: int, seed: int) -> EncodedSet:
-        part = encode_with_copies(smiles, seq_len, copies, seed)
-        prefix = data_cfg.descriptor_prefix(smiles)[part.molecule]
-        return EncodedSet(np.concatenate([prefix, part.inputs], axis=1), part.molecule, part.too_long)
-
-    train = encoded(train_smiles, copies, cfg.seed)
+    train = encode_with_copies(train_smiles, seq_len, copies, cfg.seed)
     if len(train.inputs) == 0:
-        raise ValueError(f"no training molecule of '{data_cfg.property}' fits in model.seq_len={cfg.model.seq_len} tokens")
-    augment = partial(randomise_tokens, vocab=default_vocabulary(), keep=keep) if data_cfg.augment == "batch" else None
+        raise ValueError(f"no training molecule of '{data_cfg.property}' fits in model.seq_len={seq_len} tokens")
+    augment = partial(randomise_tokens, vocab=default_vocabulary()) if data_cfg.augment == "batch" else None
 
     def held_out(rows: np.ndarray) -> Split:
-        part = encoded([data.smiles[i] for i in rows], 0, 0)
+        part = encode_with_copies([data.smiles[i] for i in rows], seq_len, 0, 0)
         return Split(part.inputs, standardise(data.values[rows][part.molecule], mean, std))
 
     return TaskData(

@@ -33,12 +33,11 @@ def main(args: list[str]) -> None:
     model = trainer.eval_model().eval()
     d = cfg.data
     data, parts = split_dataset(d.property, d.split, d.split_seed)
-    budget = cfg.model.seq_len - d.descriptors
-    smiles = [data.smiles[i] for i in parts.valid if len(tokenize(data.smiles[i])) <= budget]
-    target = np.array([data.values[i] for i in parts.valid if len(tokenize(data.smiles[i])) <= budget])
+    smiles = [data.smiles[i] for i in parts.valid if len(tokenize(data.smiles[i])) <= cfg.model.seq_len]
+    target = np.array([data.values[i] for i in parts.valid if len(tokenize(data.smiles[i])) <= cfg.model.seq_len])
     result = {"name": name, "overrides": overrides, "train_seconds": round(train_seconds, 1)}
     for views in (1, d.views):
-        est = estimate(model, smiles, d, views=views, halt_threshold=cfg.halt_threshold)
+        est = estimate(model, smiles, views, d.label_mean, d.label_std, halt_threshold=cfg.halt_threshold)
         result[f"valid_rmse_views{views}"] = round(rmse(est.values, target), 4)
         result[f"mean_steps_views{views}"] = round(float(est.steps.mean()), 2)
     result["valid_mean_rmse"] = round(rmse(np.full(len(target), d.label_mean), target), 4)
