@@ -481,7 +481,7 @@ def test_the_eval_report_judges_the_hardest_band_apart_and_gives_the_vote_beside
     hardest = report["judged"]["hardest"]
     assert hardest["count"] == 6 and 17 <= hardest["mean_givens"] <= 24 and hardest["trm_ms_per_puzzle"] > 0
     assert hardest["exact_accuracy"] >= hardest["voted"] and report["exact_accuracy"] >= report["voted"]["exact_accuracy"]
-    assert hardest["band"] == "17-24 givens, at least 12 guesses of the exact solver, searched for solver effort (400 rounds)"
+    assert hardest["band"] == "17-24 givens, at least 30 guesses of the exact solver, searched for solver effort (1500 rounds)"
     assert any(line.startswith("hardest band (6 held-out puzzles, never trained on") for line in report["table"])
     assert any(line.startswith("model's own pick (vote of 8 views, no checker)") for line in report["table"])
 
@@ -647,7 +647,7 @@ def test_answering_settings_are_overridden_per_call_and_checked(tmp_path):
     from trm_hub.registry import SHIPPED_REGISTRY, Registry
 
     engine, checkpoint = TASK.load_engine(Registry(SHIPPED_REGISTRY), "sudoku-9x9", "cpu")
-    assert checkpoint.recipe.data.checked_views == 64, "the shipped metadata records the checker's views"
+    assert checkpoint.recipe.data.checked_views == 256, "the shipped metadata records the checker's views"
     fast = checkpoint.answering(["data.views=1", "data.checked_views=0"])
     assert (fast.recipe.data.views, fast.recipe.data.checked_views) == (1, 0) and fast.meta is checkpoint.meta
     assert checkpoint.answering(()) is checkpoint and checkpoint.recipe.data.views == 8

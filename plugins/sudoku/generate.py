@@ -57,7 +57,7 @@ BANDS: dict[int, dict[str, Band]] = {
         "medium": Band("medium", (28, 35)),
         "hard": Band("hard", (17, 27), min_guesses=1, max_guesses=4),
         "extreme": Band("extreme", (17, 27), min_guesses=5),
-        "hardest": Band("hardest", (17, 24), min_guesses=12, held_out_only=True, harden_rounds=400),
+        "hardest": Band("hardest", (17, 24), min_guesses=30, held_out_only=True, harden_rounds=1500),
     },
 }
 
@@ -69,7 +69,7 @@ def standard_bands(n: int) -> list[str]:
 
 def judge_bands(n: int) -> list[str]:
     """The held-out-only bands of a size (9x9: `hardest`, built the way published collections of the
-    hardest puzzles are: searched for solver effort, 17-24 givens, at least 12 guesses)."""
+    hardest puzzles are: searched for solver effort, 17-24 givens, at least 30 guesses)."""
     return [name for name, band in BANDS[n].items() if band.held_out_only]
 
 

@@ -41,7 +41,7 @@ class SudokuData(Strict):
                        "most views give is kept (1 = the puzzle as given)")
     first_views: int | None = Field(2, ge=1, description="views answered first; the rest only for puzzles "
                                     "whose first views disagree (None = every view for every puzzle)")
-    checked_views: int = Field(64, ge=0, le=256, description="0: the vote alone decides. Else the exact checker "
+    checked_views: int = Field(256, ge=0, le=1024, description="0: the vote alone decides. Else the exact checker "
                                "settles a puzzle at the first wave of views that gives a valid grid (the model's "
                                "own grid is kept), and puzzles without one get more views, doubling up to this many")
     checked_steps: int | None = Field(None, ge=1, description="step limit of the views beyond `views` "
