@@ -6,7 +6,7 @@ For each setting of `data.checked_views` (0 = the vote of 8 views alone) and ste
 views beyond the first 8, the shipped 9x9 model answers the validation puzzles of the extreme
 band and of the held-out-only hardest band (17-24 givens, at least 30 solver guesses) in batches
 of 256 on one thread. Prints one markdown row per setting and writes
-training/sudoku/checked_views.json.
+training/sudoku/checked_views.json and checked_views.png (solved and time against views).
 """
 
 from __future__ import annotations
@@ -52,6 +52,31 @@ def main() -> None:
             print(f"| {checked} | {steps or '-'} | {row['extreme']:.1%} | {row['extreme_ms']:.0f} | {row['hardest']:.1%} | "
                   f"{row['hardest_ms']:.0f} | {row['hardest_voted']:.1%} |", flush=True)
     OUT.write_text(json.dumps(rows, indent=1) + "\n")
+    draw(rows, OUT.with_suffix(".png"))
+
+
+def draw(rows: list[dict], out: Path) -> None:
+    """Solved rate and time per puzzle against the checker's views, one line per band."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3.2))
+    FigureCanvasAgg(fig)
+    solved, cost = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for band in ("extreme", "hardest"):
+        views = [max(r["checked_views"], 8) for r in rows]
+        solved.plot(views, [100 * r[band] for r in rows], marker="o", label=band)
+        cost.plot(views, [r[f"{band}_ms"] for r in rows], marker="o", label=band)
+    for axes, label in ((solved, "solved (%)"), (cost, "ms per puzzle")):
+        axes.set_xscale("log", base=2)
+        axes.set_xticks(views, [str(v) for v in views])
+        axes.set_xlabel("views at most (8 = the vote alone, no checker)")
+        axes.set_ylabel(label)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    fig.suptitle(f"sudoku-9x9, {rows[0]['puzzles']} validation puzzles per band (seed 7)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
 
 
 if __name__ == "__main__":
