@@ -141,8 +141,9 @@ def _read(problem: str, jsonl: bool) -> tuple[list[Any], bool]:
 
 settings_option = click.option(
     "--set", "settings", multiple=True, metavar="KEY=VALUE",
-    help="Answer with this recipe setting instead of the model's own (repeatable), e.g. --set data.views=1 "
-         "(sudoku: one view, the fast setting) or --set data.checked_views=0 (sudoku: the vote, no checker).")
+    help="Answer with this recipe setting instead of the model's own (repeatable), e.g. --set "
+         "data.checked_views=0 (sudoku: the vote of its views, no checker), or --set data.views=1 --set "
+         "data.checked_views=0 (sudoku: one view, the fast setting).")
 
 
 @cli.command()
