@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from trm_hub_plugins.sudoku.tokens import to_tokens, vocab_size
 
 FIELDS = ("puzzles", "solutions", "guesses")
 CHUNK = 250
+PROGRESS_CHUNK = 10  # puzzles per progress-bar update when generating in one process
 
 
 @dataclass
@@ -65,13 +67,25 @@ class PuzzleSet:
 def _generate_range(
     n: int, band: str, split: str, seed: int, start: int, stop: int, workers: int
 ) -> dict[str, np.ndarray]:
-    bounds = list(range(start, stop, CHUNK)) + [stop]
+    from tqdm import tqdm
+
+    chunk = CHUNK if workers > 1 else PROGRESS_CHUNK
+    bounds = list(range(start, stop, chunk)) + [stop]
     jobs = [(n, band, split, seed, a, b) for a, b in zip(bounds, bounds[1:])]
-    if workers <= 1 or len(jobs) <= 1:
-        parts = [generate_items(*job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            parts = list(pool.map(generate_items, *zip(*jobs)))
+    bar = tqdm(total=stop - start, desc=f"generating {split} {n}x{n} {band} puzzles", unit="puzzle",
+               file=sys.stderr, disable=None, leave=False)
+    with bar:
+        if workers <= 1 or len(jobs) <= 1:
+            parts = []
+            for job in jobs:
+                parts.append(generate_items(*job))
+                bar.update(job[5] - job[4])
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+                parts = []
+                for job, part in zip(jobs, pool.map(generate_items, *zip(*jobs))):
+                    parts.append(part)
+                    bar.update(job[5] - job[4])
     return {key: np.concatenate([p[k] for p in parts]) for k, key in enumerate(FIELDS)}
 
 
