@@ -74,18 +74,20 @@ def _generate_range(
     jobs = [(n, band, split, seed, a, b) for a, b in zip(bounds, bounds[1:])]
     bar = tqdm(total=stop - start, desc=f"generating {split} {n}x{n} {band} puzzles", unit="puzzle",
                file=sys.stderr, disable=None, leave=False)
+
+    def collect(made: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, ...]]:
+        parts = []
+        for (*_, a, b), part in zip(jobs, made):
+            parts.append(part)
+            bar.update(b - a)
+        return parts
+
     with bar:
         if workers <= 1 or len(jobs) <= 1:
-            parts = []
-            for job in jobs:
-                parts.append(generate_items(*job))
-                bar.update(job[5] - job[4])
+            parts = collect(map(generate_items, *zip(*jobs)))
         else:
             with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-                parts = []
-                for job, part in zip(jobs, pool.map(generate_items, *zip(*jobs))):
-                    parts.append(part)
-                    bar.update(job[5] - job[4])
+                parts = collect(pool.map(generate_items, *zip(*jobs)))
     return {key: np.concatenate([p[k] for p in parts]) for k, key in enumerate(FIELDS)}
 
 

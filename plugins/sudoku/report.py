@@ -135,11 +135,11 @@ def format_report(report: dict[str, Any]) -> str:
         f"TRM {t['trm_ms_per_puzzle']:.3f} ms ({t['trm_device']}{batch})",
     ]
     for name, g in report.get("judged", {}).items():
-        voted = f"; model's own pick (vote, no checker) {g['voted'] * 100:.2f}%" if "voted" in g else ""
+        own_pick = f"; model's own pick (vote, no checker) {g['voted'] * 100:.2f}%" if "voted" in g else ""
         lines += ["", f"{name} band ({g['count']} held-out puzzles, never trained on; {g['mean_givens']:.1f} givens "
                       f"on average): {g['exact_accuracy'] * 100:.2f}% solved, {g['cell_accuracy'] * 100:.2f}% of cells, "
                       f"{g['mean_steps']:.2f} steps, TRM {g['trm_ms_per_puzzle']:.3f} ms per puzzle, exact solver "
-                      f"{g['solver_ms_per_puzzle']:.3f} ms{voted}"]
+                      f"{g['solver_ms_per_puzzle']:.3f} ms{own_pick}"]
     if "voted" in report:
         voted = report["voted"]
         bands = ", ".join(f"{name} {value * 100:.2f}%" for name, value in voted["bands"].items())
