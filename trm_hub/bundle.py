@@ -19,7 +19,7 @@ import numpy as np
 from trm_hub.errors import HubError
 from trm_hub.files import atomic_write, atomic_write_text
 from trm_hub.registry import Registry, config_path_for, sha256_of
-from trm_hub.runtime import layout_of, read_meta, require_torch
+from trm_hub.runtime import input_names, layout_of, read_meta, require_torch
 from trm_hub.task import Task, halt_threshold
 
 FORMAT = "trm-hub-bundle/1"
@@ -50,7 +50,7 @@ def manifest(task: Task, model_name: str, meta: dict[str, Any], weights: Path) -
         "format": FORMAT,
         "task": task.name,
         "model_name": model_name,
-        "inputs": ["tokens", "y", "z"] + (["puzzle_ids"] if cfg.puzzle_emb_ndim else []),
+        "inputs": input_names(cfg),
         "outputs": ["y_next", "z_next", "outputs", "q_halt"],
         "layout": layout,
         "state_shape": ["batch", "height", "width", cfg.hidden_size] if layout == "grid"

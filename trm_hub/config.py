@@ -39,6 +39,7 @@ class ModelConfig(Strict):
     out_dim: int = 1
     pad_token: int | None = None
     pad_readout: Literal["mean", "sum"] = "mean"
+    feature_dim: int = 0
 
     @model_validator(mode="after")
     def _check(self) -> "ModelConfig":

@@ -80,11 +80,18 @@ class Solution(BaseModel):
 @dataclass
 class Split:
     """One split of a token dataset: inputs [N, L] int, labels [N, L] int (-100 = unlabelled)
-    or float [N, D] for regression heads, optional puzzle identifiers [N]."""
+    or float [N, D] for regression heads, optional puzzle identifiers [N] and, for a model with
+    `feature_dim`, float features [N, feature_dim]."""
 
     inputs: np.ndarray
     labels: np.ndarray
     puzzle_ids: np.ndarray | None = None
+    features: np.ndarray | None = None
+
+    def head(self, n: int) -> "Split":
+        """The first n examples."""
+        cut = lambda a: None if a is None else a[:n]  # noqa: E731
+        return Split(self.inputs[:n], self.labels[:n], cut(self.puzzle_ids), cut(self.features))
 
     def __len__(self) -> int:
         return len(self.inputs)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
 
 from trm_hub_plugins.molecule.data import load_external, split_dataset
+from trm_hub_plugins.molecule.descriptors import descriptors
 
 RF_TREES = 300
 RF_MAX_FEATURES = 1 / 3
 FINGERPRINT_RADIUS = 2
 FINGERPRINT_BITS = 2048
-DESCRIPTOR_LIMIT = 1e6
 
 
 @dataclass(frozen=True)
@@ -40,26 +39,6 @@ class BaselineResult:
 def rmse(predicted: np.ndarray, target: np.ndarray) -> float:
     """Root-mean-square error."""
     return float(np.sqrt(np.mean((np.asarray(predicted) - np.asarray(target)) ** 2)))
-
-
-@lru_cache(maxsize=20000)
-def _descriptor_row(smiles: str) -> dict[str, float]:
-    from rdkit import rdBase
-    from rdkit.Chem import Descriptors
-
-    from trm_hub_plugins.molecule.chem import parse_smiles
-
-    with rdBase.BlockLogs():
-        return Descriptors.CalcMolDescriptors(parse_smiles(smiles))
-
-
-def descriptors(smiles: Sequence[str]) -> np.ndarray:
-    """RDKit's 2D descriptors (`Descriptors.CalcMolDescriptors`, ~217 per molecule) [N, D]; NaN -> 0, clipped to +-1e6."""
-    rows = [_descriptor_row(s) for s in smiles]
-    names = sorted(rows[0]) if rows else []
-    table = np.array([[row.get(name, 0.0) for name in names] for row in rows], dtype=np.float64)
-    return np.clip(np.nan_to_num(table, nan=0.0, posinf=DESCRIPTOR_LIMIT, neginf=-DESCRIPTOR_LIMIT),
-                   -DESCRIPTOR_LIMIT, DESCRIPTOR_LIMIT).reshape(len(rows), len(names))
 
 
 def morgan(smiles: Sequence[str]) -> np.ndarray:

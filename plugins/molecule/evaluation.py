@@ -15,7 +15,7 @@ from trm_hub_plugins.molecule.calibration import Calibration, coverage, fit_cali
 from trm_hub_plugins.molecule.data import MoleculeData as LoadedData
 from trm_hub_plugins.molecule.data import load_external, split_dataset
 from trm_hub_plugins.molecule.domain import training_domain
-from trm_hub_plugins.molecule.inference import estimate, label_scale
+from trm_hub_plugins.molecule.inference import descriptor_scale, estimate, label_scale
 from trm_hub_plugins.molecule.properties import EXTERNAL_SETS, PROPERTIES
 from trm_hub_plugins.molecule.recipe import MoleculeData, MoleculeRecipe
 from trm_hub_plugins.molecule.tokenizer import tokenize
@@ -43,7 +43,8 @@ def validation_scores(model: Any, meta: dict[str, Any], cfg: TrainConfig | None 
     data, parts = split_dataset(data_cfg.property, data_cfg.split, data_cfg.split_seed)
     mean, std = label_scale(data_cfg, meta.get("model_name", "?"))
     smiles = [data.smiles[i] for i in parts.valid]
-    result = estimate(model, smiles, data_cfg.views, mean, std, halt_threshold=halt_threshold(None, meta))
+    result = estimate(model, smiles, data_cfg.views, mean, std, scale=descriptor_scale(data_cfg),
+                      halt_threshold=halt_threshold(None, meta))
     errors = result.values - data.values[parts.valid]
     calibration = fit_calibration(result.spread, errors, f"validation part ({len(smiles)} molecules)")
     return calibration, rmse(result.values, data.values[parts.valid])
@@ -59,10 +60,11 @@ def _scores(
     calibration: Calibration, domain: Any, canonical: bool = False,
 ) -> dict[str, Any]:
     """RMSE, interval coverage and domain figures of the model on one set of molecules."""
-    mean, std = label_scale(checkpoint_data(meta, None), meta.get("model_name", "?"))
-    threshold = halt_threshold(None, meta)
+    data_cfg = checkpoint_data(meta, None)
+    mean, std = label_scale(data_cfg, meta.get("model_name", "?"))
+    scale, threshold = descriptor_scale(data_cfg), halt_threshold(None, meta)
     began = time.perf_counter()
-    averaged = estimate(model, smiles, views, mean, std, halt_threshold=threshold)
+    averaged = estimate(model, smiles, views, mean, std, scale=scale, halt_threshold=threshold)
     seconds = time.perf_counter() - began
     errors = averaged.values - target
     similarity = domain.nearest_similarity(smiles)
@@ -87,7 +89,7 @@ def _scores(
         "longer_than_seq_len": sum(len(tokenize(s)) > model.config.seq_len for s in smiles),
     }
     if canonical:
-        single = estimate(model, smiles, 1, mean, std, halt_threshold=threshold)
+        single = estimate(model, smiles, 1, mean, std, scale=scale, halt_threshold=threshold)
         scores["rmse_canonical_only"] = rmse(single.values, target)
     return scores
 

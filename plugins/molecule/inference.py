@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from trm_hub_plugins.molecule.descriptors import DescriptorScale
 from trm_hub_plugins.molecule.recipe import MoleculeData
 from trm_hub_plugins.molecule.tokenizer import Vocabulary, default_vocabulary, tokenize
 
@@ -68,6 +69,15 @@ def label_scale(data: MoleculeData, model_name: str = "?") -> tuple[float, float
     return float(data.label_mean), float(data.label_std)
 
 
+def descriptor_scale(data: MoleculeData) -> DescriptorScale | None:
+    """The descriptors a checkpoint reads and their training scale (None without `data.descriptors`)."""
+    if not data.descriptors:
+        return None
+    if data.descriptor_names is None or data.descriptor_mean is None or data.descriptor_std is None:
+        raise ValueError("the recipe reads descriptors but records no descriptor scale in its data section")
+    return DescriptorScale(tuple(data.descriptor_names), np.asarray(data.descriptor_mean), np.asarray(data.descriptor_std))
+
+
 def estimate(
     model: Any,
     smiles: Sequence[str],
@@ -75,13 +85,15 @@ def estimate(
     mean: float,
     std: float,
     *,
+    scale: DescriptorScale | None = None,
     halt_threshold: float = 0.0,
     batch_size: int = 512,
     adaptive: bool = True,
 ) -> Estimates:
     """Predict every molecule from `views` SMILES each and average (in the label's units).
 
-    `model` is an engine (`trm_hub.runtime`) or a torch TRM."""
+    `model` is an engine (`trm_hub.runtime`) or a torch TRM; a model that reads descriptors
+    needs their `scale` (`descriptor_scale` of its recipe)."""
     from trm_hub.runtime import as_engine
 
     engine = as_engine(model)
@@ -89,13 +101,18 @@ def estimate(
     if not smiles:
         empty = np.zeros(0)
         return Estimates(empty, empty, empty)
+    if engine.config.feature_dim and scale is None:
+        raise ValueError("this molecule model reads descriptors; give their scale (descriptor_scale of its recipe)")
+    described = None if scale is None else scale.features(smiles)
     blocks = [view_tokens(s, views, seq_len) for s in smiles]
     outputs = np.zeros((len(smiles), views))
     steps = np.zeros((len(smiles), views))
     for width in sorted({block.shape[1] for block in blocks}):
         members = [i for i, block in enumerate(blocks) if block.shape[1] == width]
         rows = np.concatenate([blocks[i] for i in members])
-        result = engine.infer(rows, halt_threshold=halt_threshold, adaptive=adaptive, rows=batch_size)
+        features = None if described is None else np.repeat(described[members], views, axis=0)
+        result = engine.infer(rows, features=features, halt_threshold=halt_threshold, adaptive=adaptive,
+                              rows=batch_size)
         outputs[members] = result.outputs.reshape(len(members), views)
         steps[members] = result.steps.reshape(len(members), views)
     values = outputs.astype(np.float64) * std + mean

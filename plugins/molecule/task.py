@@ -60,14 +60,15 @@ class MoleculeTask(Task):
         from trm_hub_plugins.molecule.calibration import checkpoint_calibration
         from trm_hub_plugins.molecule.chem import parent_molecule
         from trm_hub_plugins.molecule.domain import training_domain
-        from trm_hub_plugins.molecule.inference import estimate, label_scale
+        from trm_hub_plugins.molecule.inference import descriptor_scale, estimate, label_scale
 
         data = checkpoint.recipe.data
         mean, std = label_scale(data, checkpoint.meta.get("model_name", "?"))
         began = time.perf_counter()
         parents = [parent_molecule(s) for problem in problems for s in problem.smiles]
         fragments = [p.smiles for p in parents]
-        result = estimate(model, fragments, data.views, mean, std, halt_threshold=checkpoint.recipe.halt_threshold)
+        result = estimate(model, fragments, data.views, mean, std, scale=descriptor_scale(data),
+                          halt_threshold=checkpoint.recipe.halt_threshold)
         calibration = checkpoint_calibration(checkpoint.meta)
         sd = calibration.sd(result.spread) if calibration is not None else result.spread
         domain = training_domain(data.property, data.split, data.split_seed)
@@ -85,15 +86,22 @@ class MoleculeTask(Task):
         return answers
 
     def export_settings(self, recipe: MoleculeRecipe) -> dict[str, Any]:
-        """SMILES vocabulary (id 0 pad, 1 unknown), views averaged, and the label scale: value = output * std + mean."""
+        """SMILES vocabulary (id 0 pad, 1 unknown), views averaged, the label scale (value = output * std + mean)
+        and, for a model that reads descriptors, their names and scale (feature = clip((value - mean) / std))."""
         from trm_hub_plugins.molecule.inference import label_scale
         from trm_hub_plugins.molecule.tokenizer import default_vocabulary
 
         data = recipe.data
         mean, std = label_scale(data)
         info = PROPERTIES[data.property]
-        return {"vocabulary": list(default_vocabulary().tokens), "views": data.views, "label_mean": mean,
-                "label_std": std, "property": info.name, "unit": info.unit}
+        settings = {"vocabulary": list(default_vocabulary().tokens), "views": data.views, "label_mean": mean,
+                    "label_std": std, "property": info.name, "unit": info.unit}
+        if data.descriptors:
+            from trm_hub_plugins.molecule.descriptors import FEATURE_CLIP
+
+            settings.update(descriptor_names=data.descriptor_names, descriptor_mean=data.descriptor_mean,
+                            descriptor_std=data.descriptor_std, descriptor_clip=FEATURE_CLIP)
+        return settings
 
     def pictures(self, problem: MoleculeProblem, solution: MoleculeSolution | None = None) -> list[str]:
         """One SVG drawing (RDKit) of each molecule of the problem, with its predicted value."""

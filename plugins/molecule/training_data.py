@@ -60,9 +60,13 @@ def build_task_data(cfg: MoleculeRecipe) -> TaskData:
     """Train rows (with augmentation), the validation part for the trainer's in-training check
     (and `keep_best`), and the test part, all standardised by the training labels.
 
-    `trm-hub eval` scores the test part in the property's own unit. Fills `cfg.data.label_mean/std`.
+    `trm-hub eval` scores the test part in the property's own unit. Fills `cfg.data.label_mean/std`
+    and, with `data.descriptors`, the descriptor scale; each row then carries its molecule's
+    standardised descriptors as features.
     """
     from trm_hub_plugins.molecule.augment import randomise_tokens
+    from trm_hub_plugins.molecule.descriptors import DescriptorScale
+    from trm_hub_plugins.molecule.inference import descriptor_scale
 
     data_cfg = cfg.data
     seq_len = cfg.model.seq_len
@@ -79,13 +83,24 @@ def build_task_data(cfg: MoleculeRecipe) -> TaskData:
     if len(train.inputs) == 0:
         raise ValueError(f"no training molecule of '{data_cfg.property}' fits in model.seq_len={seq_len} tokens")
     augment = partial(randomise_tokens, vocab=default_vocabulary()) if data_cfg.augment == "batch" else None
+    if data_cfg.descriptors and data_cfg.descriptor_mean is None:
+        fitted = DescriptorScale.fit(train_smiles)
+        data_cfg.descriptor_names = list(fitted.names)
+        data_cfg.descriptor_mean, data_cfg.descriptor_std = fitted.mean.tolist(), fitted.std.tolist()
+    scale = descriptor_scale(data_cfg)
+
+    def features(smiles: list[str], molecule: np.ndarray) -> np.ndarray | None:
+        return None if scale is None else scale.features(smiles)[molecule]
 
     def held_out(rows: np.ndarray) -> Split:
-        part = encode_with_copies([data.smiles[i] for i in rows], seq_len, 0, 0)
-        return Split(part.inputs, standardise(data.values[rows][part.molecule], mean, std))
+        smiles = [data.smiles[i] for i in rows]
+        part = encode_with_copies(smiles, seq_len, 0, 0)
+        return Split(part.inputs, standardise(data.values[rows][part.molecule], mean, std),
+                     features=features(smiles, part.molecule))
 
     return TaskData(
-        train=Split(train.inputs, standardise(train_values[train.molecule], mean, std)),
+        train=Split(train.inputs, standardise(train_values[train.molecule], mean, std),
+                    features=features(train_smiles, train.molecule)),
         test=held_out(parts.test),
         valid=held_out(parts.valid),
         augment=augment,

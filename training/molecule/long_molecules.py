@@ -22,7 +22,7 @@ from trm_hub.registry import Registry
 from trm_hub_plugins.molecule.baselines import FINGERPRINT_BITS, FINGERPRINT_RADIUS, rmse
 from trm_hub_plugins.molecule.chem import morgan_fingerprints
 from trm_hub_plugins.molecule.data import load_external, split_dataset
-from trm_hub_plugins.molecule.inference import estimate, label_scale
+from trm_hub_plugins.molecule.inference import descriptor_scale, estimate, label_scale
 from trm_hub_plugins.molecule.properties import PROPERTIES
 from trm_hub_plugins.molecule.recipe import MoleculeRecipe
 from trm_hub_plugins.molecule.tokenizer import tokenize
@@ -58,6 +58,7 @@ def main() -> None:
         model, meta = load_checkpoint(registry.weights_for("molecule", f"molecule-{name}"), "cpu")
         data_cfg = MoleculeRecipe.from_checkpoint(meta).data
         mean, std = label_scale(data_cfg)
+        scale = descriptor_scale(data_cfg)
         seq_len = model.config.seq_len
         data, parts = split_dataset(name, data_cfg.split, data_cfg.split_seed)
         lengths = np.array([len(tokenize(s)) for s in data.smiles])
@@ -65,11 +66,11 @@ def main() -> None:
         train = [i for i in parts.train if lengths[i] <= seq_len]
         predict_forest = forest([data.smiles[i] for i in train], data.values[train])
         fit_test = [i for i in parts.test if lengths[i] <= seq_len]
-        short = estimate(model, [data.smiles[i] for i in fit_test], 16, mean, std)
+        short = estimate(model, [data.smiles[i] for i in fit_test], 16, mean, std, scale=scale)
         cells = ["-"] * 4
         if len(long_rows):
             long_smiles = [data.smiles[i] for i in long_rows]
-            result = estimate(model, long_smiles, 16, mean, std)
+            result = estimate(model, long_smiles, 16, mean, std, scale=scale)
             truth = data.values[long_rows]
             cells = [f"{rmse(result.values, truth):.3f}", f"{rmse(predict_forest(long_smiles), truth):.3f}",
                      f"{result.spread.mean():.3f}"]
@@ -80,7 +81,7 @@ def main() -> None:
             ext_len = np.array([len(tokenize(s)) for s in external.smiles])
             for label, rows in (("longer than seq_len", ext_len > seq_len), ("that fit", ext_len <= seq_len)):
                 smiles = [s for s, keep in zip(external.smiles, rows) if keep]
-                result = estimate(model, smiles, 16, mean, std)
+                result = estimate(model, smiles, 16, mean, std, scale=scale)
                 truth = external.values[rows]
                 print(f"|   {external_name(name)} molecules {label} | | {len(smiles)} | {rmse(result.values, truth):.3f} | "
                       f"{rmse(predict_forest(smiles), truth):.3f} | {result.spread.mean():.3f} | | |")

@@ -4,7 +4,7 @@
 
 writes training/molecule/NAME/{config.json, metrics.jsonl, eval.json, eval.md}; with --ship the
 checkpoint goes to plugins/molecule/weights/<model>.safetensors (+ .json, with the uncertainty
-calibration fitted on its validation part) and is recorded in the shipped registry.yaml with its
+calibration fitted on its validation part, and its step graph .onnx) and is recorded in the shipped registry.yaml with its
 test RMSE and the baselines'. `--as MODEL` ships a trial run (its own model name, e.g.
 molecule-solubility-d24) as MODEL (e.g. molecule-solubility).
 """
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from trm_hub.model import load_checkpoint
+from trm_hub.model.export import export_step
 from trm_hub.files import atomic_write, atomic_write_text
 from trm_hub.overrides import resolve_config
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
@@ -53,6 +54,7 @@ def main(args: list[str]) -> None:
         WEIGHTS.mkdir(parents=True, exist_ok=True)
         target = WEIGHTS / f"{model_name}.safetensors"
         atomic_write(target, lambda tmp: shutil.copyfile(checkpoint, tmp))
+        export_step(model, target.with_suffix(".onnx"))
         saved = json.loads(checkpoint.with_suffix(".json").read_text())
         saved["model_name"] = model_name
         atomic_write_text(target.with_suffix(".json"), json.dumps(saved, indent=1) + "\n")

@@ -1,8 +1,15 @@
-"""Collect training/molecule/*/eval.json into summary.md: test RMSE per property, split and seed beside the baselines."""
+"""Collect training/molecule/*/eval.json into summary.md: test RMSE per property, split and seed beside the baselines.
+
+    python training/molecule/summarise.py [FOLDER]
+
+With FOLDER (e.g. `descriptors`), the runs recorded under training/molecule/FOLDER/ are
+collected into FOLDER/summary.md instead, with the descriptor forest beside them.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +18,8 @@ HERE = Path(__file__).resolve().parent
 TARGETS = {("solubility", "random"): 0.70, ("hydration_free_energy", "random"): 1.2}
 
 
-def _cell(values: list[float]) -> str:
+def _cell(values: list[float | None]) -> str:
+    values = [v for v in values if v is not None]
     if not values:
         return "-"
     text = ", ".join(f"{v:.3f}" for v in values)
@@ -26,20 +34,16 @@ def _target(key: tuple[str, str], values: list[float]) -> str:
     return f"<= {goal}: {met}" + ("" if len(values) >= 3 else f" ({len(values)} of 3 seeds)")
 
 
-def main() -> None:
+def table(folder: Path) -> list[str]:
+    """One row per property and split of the runs recorded under `folder`."""
     rows: dict[tuple[str, str], list[dict]] = {}
-    for path in sorted(HERE.glob("*/eval.json")):
+    for path in sorted(folder.glob("*/eval.json")):
         report = json.loads(path.read_text())
         report["run"] = path.parent.name
         rows.setdefault((report["property"], report["split"]), []).append(report)
     lines = [
-        "# Molecule models: test RMSE by property, split and seed",
-        "",
-        "Each run's `eval.json` (written by `record.py`); the baselines are fitted on the same split",
-        "and seed (random forest: 300 trees on 2048-bit Morgan fingerprints, radius 2).",
-        "",
-        "| Property | Split | Seeds | TRM | Random forest | Mean predictor | TRM <= forest | Target (mean) | Weights of step | Runs |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| Property | Split | Seeds | TRM | Random forest | Descriptor forest | Mean predictor | TRM <= forest | Target (mean) | Weights of step | Runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (prop, split), reports in sorted(rows.items()):
         reports.sort(key=lambda r: r["split_seed"])
@@ -48,12 +52,31 @@ def main() -> None:
             f"| {prop} ({unit}) | {split} | {', '.join(str(r['split_seed']) for r in reports)} | "
             f"{_cell([r['trm']['rmse'] for r in reports])} | "
             f"{_cell([r['baselines']['random_forest_rmse'] for r in reports])} | "
+            f"{_cell([r['baselines'].get('descriptor_forest_rmse') for r in reports])} | "
             f"{_cell([r['baselines']['mean_rmse'] for r in reports])} | "
             f"{sum(r['trm']['rmse'] <= r['baselines']['random_forest_rmse'] for r in reports)} of {len(reports)} | "
             f"{_target((prop, split), [r['trm']['rmse'] for r in reports])} | "
             f"{', '.join(str(r.get('step')) for r in reports)} | "
             f"{', '.join(r['run'] for r in reports)} |"
         )
+    return lines
+
+
+def main(args: list[str]) -> None:
+    if args:
+        folder = HERE / args[0]
+        lines = [f"# Molecule models of `{args[0]}`: test RMSE by property, split and seed", "", *table(folder)]
+        (folder / "summary.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
+    lines = [
+        "# Molecule models: test RMSE by property, split and seed",
+        "",
+        "Each run's `eval.json` (written by `record.py`); the baselines are fitted on the same split",
+        "and seed (random forest: 300 trees on 2048-bit Morgan fingerprints, radius 2).",
+        "",
+        *table(HERE),
+    ]
     lines += [
         "",
         "Runs: `bash training/molecule/queue.sh QUEUE` over the lines of `queue.txt` (two workers, one",
@@ -83,4 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -13,7 +13,7 @@ from trm_hub.overrides import parse_overrides, resolve_config
 from trm_hub.train.loop import Trainer
 from trm_hub_plugins.molecule.baselines import rmse
 from trm_hub_plugins.molecule.data import split_dataset
-from trm_hub_plugins.molecule.inference import estimate
+from trm_hub_plugins.molecule.inference import descriptor_scale, estimate
 from trm_hub_plugins.molecule.task import MoleculeTask
 from trm_hub_plugins.molecule.tokenizer import tokenize
 
@@ -37,7 +37,8 @@ def main(args: list[str]) -> None:
     target = np.array([data.values[i] for i in parts.valid if len(tokenize(data.smiles[i])) <= cfg.model.seq_len])
     result = {"name": name, "overrides": overrides, "train_seconds": round(train_seconds, 1)}
     for views in (1, d.views):
-        est = estimate(model, smiles, views, d.label_mean, d.label_std, halt_threshold=cfg.halt_threshold)
+        est = estimate(model, smiles, views, d.label_mean, d.label_std, scale=descriptor_scale(d),
+                       halt_threshold=cfg.halt_threshold)
         result[f"valid_rmse_views{views}"] = round(rmse(est.values, target), 4)
         result[f"mean_steps_views{views}"] = round(float(est.steps.mean()), 2)
     result["valid_mean_rmse"] = round(rmse(np.full(len(target), d.label_mean), target), 4)

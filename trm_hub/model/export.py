@@ -1,8 +1,8 @@
 """Export of one supervision step to ONNX, so the halting loop can run anywhere onnxruntime does.
 
 The graph is `TRM.step` with the carried state as inputs and outputs:
-`(tokens, y, z[, puzzle_ids]) -> (y_next, z_next, outputs, q_halt)`, where `outputs` are the
-predicted token ids (argmax) or the regression values. Shapes:
+`(tokens, y, z[, puzzle_ids][, features]) -> (y_next, z_next, outputs, q_halt)`, where `outputs`
+are the predicted token ids (argmax) or the regression values. Shapes:
 
 - sequence layout: tokens [batch, length], y/z [batch, prefix + length, hidden];
 - grid layout (the conv mixer): tokens [batch, height, width], y/z [batch, height, width, hidden].
@@ -25,7 +25,6 @@ from trm_hub.files import atomic_write
 from trm_hub.model.trm import TRM, State
 from trm_hub.runtime import layout_of
 
-INPUTS = ("tokens", "y", "z", "puzzle_ids")
 OUTPUTS = ("y_next", "z_next", "outputs", "q_halt")
 
 
@@ -37,14 +36,14 @@ class StepGraph(nn.Module):
         self.model = model
         self.grid = layout_of(model.config) == "grid"
 
-    def forward(self, tokens, y, z, puzzle_ids=None):
+    def forward(self, tokens, y, z, puzzle_ids=None, features=None):
         model = self.model
         if self.grid:
             b, h, w = tokens.shape
             for block in model.blocks:
                 block.mixer.grid = (h, w)
             tokens, y, z = tokens.reshape(b, h * w), y.reshape(b, h * w, -1), z.reshape(b, h * w, -1)
-        state, outputs, q_halt = model.step(State(y, z), tokens, puzzle_ids)
+        state, outputs, q_halt = model.step(State(y, z), tokens, puzzle_ids, features)
         if model.config.head == "tokens":
             outputs = outputs.argmax(-1)
         y, z = state.y, state.z
@@ -53,17 +52,19 @@ class StepGraph(nn.Module):
         return y, z, outputs, q_halt
 
 
-def example_inputs(model: TRM, batch: int = 2) -> tuple[torch.Tensor, ...]:
-    """Inputs of the model's own shape to trace the step with."""
+def example_inputs(model: TRM, batch: int = 2) -> dict[str, torch.Tensor]:
+    """Inputs of the model's own shape to trace the step with, by name (`input_names`)."""
     cfg = model.config
     state = model.initial_state(batch, "cpu")
     tokens = torch.zeros(batch, cfg.seq_len, dtype=torch.long)
     if layout_of(model.config) == "grid":
         tokens = tokens.view(batch, *cfg.grid)
         state = State(state.y.view(batch, *cfg.grid, -1), state.z.view(batch, *cfg.grid, -1))
-    inputs = (tokens, state.y, state.z)
+    inputs = {"tokens": tokens, "y": state.y, "z": state.z}
     if model.puzzle_emb is not None:
-        inputs += (torch.zeros(batch, dtype=torch.long),)
+        inputs["puzzle_ids"] = torch.zeros(batch, dtype=torch.long)
+    if cfg.feature_dim:
+        inputs["features"] = torch.zeros(batch, cfg.feature_dim)
     return inputs
 
 
@@ -85,6 +86,8 @@ def dynamic_shapes(model: TRM) -> dict[str, dict[int, object]]:
     shapes = {"tokens": tokens, "y": state, "z": dict(state)}
     if model.puzzle_emb is not None:
         shapes["puzzle_ids"] = {0: batch}
+    if cfg.feature_dim:
+        shapes["features"] = {0: batch}
     return shapes
 
 
@@ -95,12 +98,12 @@ def export_step(model: TRM, path: Path | str) -> Path:
     grid = model.config.grid
     graph = StepGraph(model).eval()
     inputs = example_inputs(model)
-    names = list(INPUTS[: len(inputs)])
+    names = list(inputs)
     try:
         with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
-                graph, inputs, dynamo=True, dynamic_shapes=dynamic_shapes(model),
+                graph, (), kwargs=inputs, dynamo=True, dynamic_shapes=dynamic_shapes(model),
                 input_names=names, output_names=list(OUTPUTS), verbose=False,
             )
     finally:

@@ -52,6 +52,10 @@ class TRM(nn.Module):
         if cfg.puzzle_emb_ndim:
             self.puzzle_emb = nn.Embedding(cfg.num_puzzle_identifiers, cfg.puzzle_emb_ndim)
             nn.init.zeros_(self.puzzle_emb.weight)
+        self.feature_proj = None
+        if cfg.feature_dim:
+            self.feature_proj = nn.Linear(cfg.feature_dim, d, bias=False)
+            trunc_normal_(self.feature_proj.weight, 1.0 / (self.embed_scale * math.sqrt(cfg.feature_dim)))
         length = cfg.seq_len + self.prefix
         self.embed_pos = None
         if cfg.pos_encodings == "learned":
@@ -72,9 +76,16 @@ class TRM(nn.Module):
         self.register_buffer("y_init", trunc_normal_(torch.empty(d), 1.0))
         self.register_buffer("z_init", trunc_normal_(torch.empty(d), 1.0))
 
-    def embed(self, inputs: torch.Tensor, puzzle_ids: torch.Tensor | None) -> torch.Tensor:
-        """x: token embeddings with the puzzle-embedding prefix, scaled by sqrt(hidden)."""
+    def embed(self, inputs: torch.Tensor, puzzle_ids: torch.Tensor | None,
+              features: torch.Tensor | None = None) -> torch.Tensor:
+        """x: token embeddings with the puzzle-embedding prefix, scaled by sqrt(hidden). With
+        `feature_dim`, each example's features [B, feature_dim] are projected and added to every
+        token position (a whole-input description, such as a molecule's descriptors)."""
         x = self.embed_tokens(inputs.long())
+        if self.feature_proj is not None:
+            if features is None:
+                raise ValueError(f"this model reads {self.config.feature_dim} features per example beside its tokens")
+            x = x + self.feature_proj(features.to(x.dtype))[:, None, :]
         if self.puzzle_emb is not None:
             if puzzle_ids is None:
                 puzzle_ids = torch.zeros(inputs.shape[0], dtype=torch.long, device=inputs.device)
@@ -163,14 +174,15 @@ class TRM(nn.Module):
         m = mask.view(-1, 1, 1)
         return State(torch.where(m, self.y_init, state.y), torch.where(m, self.z_init, state.z))
 
-    def step(self, state: State, inputs: torch.Tensor, puzzle_ids: torch.Tensor | None = None):
+    def step(self, state: State, inputs: torch.Tensor, puzzle_ids: torch.Tensor | None = None,
+             features: torch.Tensor | None = None):
         """One supervision step: T rounds, all but the last without gradient.
 
         Returns (detached new state, logits [B, L, V] or values [B, out_dim], q_halt logits [B]).
         With `pad_token`, attention ignores padded keys and the mean readouts skip padded positions,
         so the answer does not depend on how much padding a sequence got.
         """
-        x = self.embed(inputs, puzzle_ids)
+        x = self.embed(inputs, puzzle_ids, features)
         keep = self.token_mask(inputs)
         key_bias = None if keep is None else ((keep - 1.0) * 1e9)[:, None, None, :]
         y, z = state.y, state.z
@@ -194,6 +206,7 @@ class TRM(nn.Module):
         inputs: torch.Tensor,
         puzzle_ids: torch.Tensor | None = None,
         *,
+        features: torch.Tensor | None = None,
         halt_threshold: float = 0.0,
         max_steps: int | None = None,
         adaptive: bool = True,
@@ -208,6 +221,7 @@ class TRM(nn.Module):
         """
         if rows is not None and inputs.shape[0] > rows:
             parts = [self.infer(inputs[i : i + rows], None if puzzle_ids is None else puzzle_ids[i : i + rows],
+                                features=None if features is None else features[i : i + rows],
                                 halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive,
                                 precision=precision)
                      for i in range(0, inputs.shape[0], rows)]
@@ -229,7 +243,8 @@ class TRM(nn.Module):
         with autocast:
             for k in range(max_steps):
                 ids = None if puzzle_ids is None else puzzle_ids[active]
-                state, out, q = self.step(state, inputs[active], ids)
+                feats = None if features is None else features[active]
+                state, out, q = self.step(state, inputs[active], ids, feats)
                 out = out.argmax(-1) if self.config.head == "tokens" else out.float()
                 if outputs is None:
                     outputs = torch.zeros((b, *out.shape[1:]), dtype=out.dtype, device=device)

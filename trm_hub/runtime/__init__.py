@@ -1,8 +1,8 @@
 """Answering with a trained model on a runtime: torch (the TRM itself) or onnxruntime (its step graph).
 
-Both give an `Engine`: `engine.infer(inputs, puzzle_ids, halt_threshold=..., max_steps=...)` takes
-numpy token arrays and returns a numpy `Result`, so a task's views and voting never see which
-runtime answered. `load_engine` picks the runtime: the one asked for, else onnxruntime on a CPU
+Both give an `Engine`: `engine.infer(inputs, puzzle_ids, features=..., halt_threshold=..., max_steps=...)`
+takes numpy token arrays (and float features per example for a model with `feature_dim`) and
+returns a numpy `Result`, so a task's views and voting never see which runtime answered. `load_engine` picks the runtime: the one asked for, else onnxruntime on a CPU
 when the model has a step graph, else torch.
 """
 
@@ -46,8 +46,9 @@ class Engine(Protocol):
     device: str
     config: ModelConfig
 
-    def infer(self, inputs: np.ndarray, puzzle_ids: np.ndarray | None = None, *, halt_threshold: float = 0.0,
-              max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result: ...
+    def infer(self, inputs: np.ndarray, puzzle_ids: np.ndarray | None = None, *, features: np.ndarray | None = None,
+              halt_threshold: float = 0.0, max_steps: int | None = None, adaptive: bool = True,
+              rows: int | None = None) -> Result: ...
 
     def accepts_length(self, length: int) -> bool: ...
 
@@ -55,6 +56,12 @@ class Engine(Protocol):
 def layout_of(config: ModelConfig) -> str:
     """How a step graph takes its tokens: 'grid' ([B, H, W]) for the conv mixer, else 'sequence' ([B, L])."""
     return "grid" if config.mixer == "conv" else "sequence"
+
+
+def input_names(config: ModelConfig) -> list[str]:
+    """A step graph's inputs: tokens, y, z, then puzzle_ids and features where the model reads them."""
+    extra = [name for name, used in (("puzzle_ids", config.puzzle_emb_ndim), ("features", config.feature_dim)) if used]
+    return ["tokens", "y", "z", *extra]
 
 
 def read_meta(path: Path) -> dict[str, Any]:

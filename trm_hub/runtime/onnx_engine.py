@@ -102,11 +102,16 @@ class OnnxEngine:
         shape += (self.config.hidden_size,)
         return np.broadcast_to(self.y_init, shape).copy(), np.broadcast_to(self.z_init, shape).copy()
 
-    def step(self, y: np.ndarray, z: np.ndarray, tokens: np.ndarray, puzzle_ids: np.ndarray | None):
+    def step(self, y: np.ndarray, z: np.ndarray, tokens: np.ndarray, puzzle_ids: np.ndarray | None,
+             features: np.ndarray | None = None):
         """One supervision step: (y, z, outputs, q_halt)."""
         feed = {"tokens": tokens.reshape(y.shape[:-1]) if self.layout == "grid" else tokens, "y": y, "z": z}
         if self.config.puzzle_emb_ndim:
             feed["puzzle_ids"] = np.zeros(len(tokens), np.int64) if puzzle_ids is None else puzzle_ids
+        if self.config.feature_dim:
+            if features is None:
+                raise ValueError(f"this model reads {self.config.feature_dim} features per example beside its tokens")
+            feed["features"] = features
         y, z, outputs, q_halt = self.session.run(None, feed)
         return y, z, outputs, q_halt
 
@@ -116,7 +121,7 @@ class OnnxEngine:
         per_row = CACHE_COPIES * length * self.config.hidden_size * 4
         return max(1, l2_cache_bytes() // per_row)
 
-    def infer(self, inputs: Any, puzzle_ids: Any = None, *, halt_threshold: float = 0.0,
+    def infer(self, inputs: Any, puzzle_ids: Any = None, *, features: Any = None, halt_threshold: float = 0.0,
               max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result:
         """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
 
@@ -124,20 +129,21 @@ class OnnxEngine:
         one core each, spread over `threads` cores."""
         inputs = np.ascontiguousarray(inputs, dtype=np.int64)
         ids = None if puzzle_ids is None else np.asarray(puzzle_ids, dtype=np.int64)
+        feats = None if features is None else np.ascontiguousarray(features, dtype=np.float32)
         size = self.rows_per_pass(inputs.shape[1])
         size = min(size, rows) if rows is not None else size
         parts = [slice(i, i + size) for i in range(0, len(inputs), size)]
         if len(parts) <= 1:
-            return self._answer_pass(inputs, ids, halt_threshold, max_steps, adaptive)
+            return self._answer_pass(inputs, ids, feats, halt_threshold, max_steps, adaptive)
         run = lambda part: self._answer_pass(inputs[part], None if ids is None else ids[part],  # noqa: E731
-                                             halt_threshold, max_steps, adaptive)
+                                             None if feats is None else feats[part], halt_threshold, max_steps, adaptive)
         if self.threads <= 1:
             return Result.concat([run(part) for part in parts])
         with ThreadPoolExecutor(min(self.threads, len(parts))) as pool:
             return Result.concat(list(pool.map(run, parts)))
 
-    def _answer_pass(self, inputs: np.ndarray, ids: np.ndarray | None, halt_threshold: float,
-                     max_steps: int | None, adaptive: bool) -> Result:
+    def _answer_pass(self, inputs: np.ndarray, ids: np.ndarray | None, feats: np.ndarray | None,
+                     halt_threshold: float, max_steps: int | None, adaptive: bool) -> Result:
         """`TRM.infer`'s halting loop over one pass of rows, on one core."""
         max_steps = max_steps or self.config.halt_max_steps
         batch, length = inputs.shape
@@ -149,7 +155,8 @@ class OnnxEngine:
         q_final = np.zeros(batch, dtype=np.float32)
         active = np.arange(batch)
         for k in range(max_steps):
-            y, z, out, q = self.step(y, z, inputs[active], None if ids is None else ids[active])
+            y, z, out, q = self.step(y, z, inputs[active], None if ids is None else ids[active],
+                                     None if feats is None else feats[active])
             if outputs is None:
                 outputs = np.zeros((batch, *out.shape[1:]), dtype=out.dtype)
             done = q > halt_threshold if adaptive else np.zeros(len(q), dtype=bool)

@@ -24,17 +24,18 @@ class TorchEngine:
     def accepts_length(self, length: int) -> bool:
         return self.model.accepts_length(length)
 
-    def infer(self, inputs: Any, puzzle_ids: Any = None, *, halt_threshold: float = 0.0,
+    def infer(self, inputs: Any, puzzle_ids: Any = None, *, features: Any = None, halt_threshold: float = 0.0,
               max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result:
         device = next(self.model.parameters()).device
         x = torch.as_tensor(np.asarray(inputs) if not torch.is_tensor(inputs) else inputs, device=device)
         ids = None if puzzle_ids is None else torch.as_tensor(puzzle_ids, device=device)
+        feats = None if features is None else torch.as_tensor(np.asarray(features, np.float32), device=device)
         single = device.type == "cpu" and x.shape[0] < SMALL_CPU_BATCH
         before = torch.get_num_threads()
         if single:
             torch.set_num_threads(1)
         try:
-            out = self.model.infer(x, ids, halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive, rows=rows)
+            out = self.model.infer(x, ids, features=feats, halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive, rows=rows)
         finally:
             if single:
                 torch.set_num_threads(before)

@@ -19,6 +19,7 @@ def predict(
     inputs: np.ndarray,
     puzzle_ids: np.ndarray | None = None,
     *,
+    features: np.ndarray | None = None,
     batch_size: int = 256,
     adaptive: bool = True,
     halt_threshold: float = 0.0,
@@ -34,10 +35,11 @@ def predict(
     for i in range(0, len(inputs), batch_size):
         x = torch.as_tensor(inputs[i : i + batch_size], device=device)
         ids = None if puzzle_ids is None else torch.as_tensor(puzzle_ids[i : i + batch_size], device=device)
+        feats = None if features is None else torch.as_tensor(features[i : i + batch_size], device=device)
         if infer is not None:
             res = infer(x)
         else:
-            res = model.infer(x, ids, adaptive=adaptive, halt_threshold=halt_threshold)
+            res = model.infer(x, ids, features=feats, adaptive=adaptive, halt_threshold=halt_threshold)
         outs.append(as_array(res.outputs))
         steps.append(as_array(res.steps))
     if device.type == "cuda":
@@ -66,8 +68,8 @@ def split_metrics(outputs: np.ndarray, steps: np.ndarray, split: Split) -> dict[
 def evaluate_split(model: TRM, split: Split, *, limit: int | None = None, **kw: Any) -> dict[str, float]:
     """Metrics of a model on (the first `limit` examples of) a split, plus time per example."""
     n = len(split) if limit is None else min(limit, len(split))
-    part = Split(split.inputs[:n], split.labels[:n], None if split.puzzle_ids is None else split.puzzle_ids[:n])
-    outputs, steps, seconds = predict(model, part.inputs, part.puzzle_ids, **kw)
+    part = split.head(n)
+    outputs, steps, seconds = predict(model, part.inputs, part.puzzle_ids, features=part.features, **kw)
     metrics = split_metrics(outputs, steps, part)
     metrics["seconds_per_example"] = seconds / max(n, 1)
     return metrics

@@ -108,6 +108,10 @@ class Trainer:
         self.inputs = np.zeros((b, *train.inputs.shape[1:]), dtype=train.inputs.dtype)
         self.labels = np.zeros((b, *train.labels.shape[1:]), dtype=train.labels.dtype)
         self.puzzle_ids = np.zeros(b, dtype=np.int64)
+        self.features = np.zeros((b, cfg.model.feature_dim), dtype=np.float32)
+        if cfg.model.feature_dim and (train.features is None or train.features.shape[1:] != (cfg.model.feature_dim,)):
+            raise HubError(f"model.feature_dim is {cfg.model.feature_dim} but task '{task.name}' gives "
+                           f"{'no' if train.features is None else train.features.shape[1]} features per example")
         self.halted = np.ones(b, dtype=bool)
         self.steps_taken = np.zeros(b, dtype=np.int64)
         self.state = self.model.initial_state(b // self.dist.world, self.device)
@@ -132,6 +136,8 @@ class Trainer:
         self.inputs[self.halted], self.labels[self.halted] = x, y
         if train.puzzle_ids is not None:
             self.puzzle_ids[self.halted] = train.puzzle_ids[idx]
+        if train.features is not None and self.features.shape[1]:
+            self.features[self.halted] = train.features[idx]
         self.steps_taken[self.halted] = 0
 
     def train_step(self) -> dict[str, float]:
@@ -142,12 +148,13 @@ class Trainer:
         inputs = torch.as_tensor(self.inputs[rows], device=dev)
         labels = torch.as_tensor(self.labels[rows], device=dev)
         ids = torch.as_tensor(self.puzzle_ids[rows], device=dev) if cfg.model.puzzle_emb_ndim else None
+        feats = torch.as_tensor(self.features[rows], device=dev) if cfg.model.feature_dim else None
         lr = learning_rate(cfg, self.step)
         set_learning_rate(self.opt, lr)
         self.net.train()
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
         with autocast:
-            self.state, outputs, q_halt = self.net(self.state, inputs, ids)
+            self.state, outputs, q_halt = self.net(self.state, inputs, ids, feats)
         parts = supervision_loss(cfg, outputs, labels, q_halt)
         main_loss, q_loss, correct, token_acc = parts
         optimizer_step(self.opt, self.model, total_loss(cfg, parts).sum() * (self.dist.world / cfg.batch_size), cfg)
@@ -266,7 +273,7 @@ class Trainer:
         tensors.update({
             "carry.y": y, "carry.z": z, "carry.inputs": torch.as_tensor(self.inputs),
             "carry.labels": torch.as_tensor(self.labels), "carry.puzzle_ids": torch.as_tensor(self.puzzle_ids),
-            "carry.halted": torch.as_tensor(self.halted), "carry.steps_taken": torch.as_tensor(self.steps_taken),
+            "carry.features": torch.as_tensor(self.features), "carry.halted": torch.as_tensor(self.halted), "carry.steps_taken": torch.as_tensor(self.steps_taken),
             "torch_rng": torch.get_rng_state(), "stream_order": torch.as_tensor(self.stream.order),
         })
         best = None
@@ -306,6 +313,8 @@ class Trainer:
         self.opt.load_state_dict(opt)
         self.inputs, self.labels = t["carry.inputs"].numpy().copy(), t["carry.labels"].numpy().copy()
         self.puzzle_ids = t["carry.puzzle_ids"].numpy().copy()
+        if "carry.features" in t:
+            self.features = t["carry.features"].numpy().copy()
         self.halted, self.steps_taken = t["carry.halted"].numpy().copy(), t["carry.steps_taken"].numpy().copy()
         self.state = type(self.state)(t["carry.y"][self.rows].to(self.device), t["carry.z"][self.rows].to(self.device))
         torch.set_rng_state(t["torch_rng"])

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
-from trm_hub_plugins.molecule.baselines import RF_MAX_FEATURES, _descriptor_row, descriptors, rmse
+from trm_hub_plugins.molecule.baselines import RF_MAX_FEATURES, rmse
+from trm_hub_plugins.molecule.descriptors import descriptor_names, descriptors
 from trm_hub_plugins.molecule.data import split_dataset
 from trm_hub_plugins.molecule.properties import PROPERTIES
 
@@ -29,7 +30,7 @@ def main() -> None:
         data, parts = split_dataset(prop, "random", 0)
         train = descriptors([data.smiles[i] for i in parts.train])
         valid = descriptors([data.smiles[i] for i in parts.valid])
-        names = sorted(_descriptor_row(data.smiles[0]))
+        names = descriptor_names()
         fitted = forest(train, data.values[parts.train])
         parts_of[prop] = (train, valid, data.values[parts.train], data.values[parts.valid], fitted)
         for name, importance in zip(names, fitted.feature_importances_):
