@@ -593,6 +593,12 @@ def test_calibration_recovers_known_noise_and_counts_coverage():
     assert coverage(errors, fitted.sd(spread)) == pytest.approx(0.954, abs=0.02)
     assert coverage(np.array([0.1, -0.5, 2.0]), np.array([0.1, 0.2, 0.5])) == pytest.approx(1 / 3)
     assert Calibration(2.0, 0.0).sd(np.array([0.5])) == pytest.approx([1.0])
+    similarity = rng.uniform(0.2, 1.0, 4000)
+    far = rng.normal(0, np.sqrt((3 * spread) ** 2 + 0.4**2 + (2 * (1 - similarity)) ** 2))
+    fitted = fit_calibration(spread, far, similarity=similarity)
+    assert fitted.distance_scale == pytest.approx(2, rel=0.15) and fitted.spread_scale == pytest.approx(3, rel=0.15)
+    assert coverage(far, fitted.sd(spread, similarity)) == pytest.approx(0.954, abs=0.02)
+    assert coverage(far, fitted.sd(spread)) < 0.9
 
 
 def test_shipped_models_record_a_calibration_used_in_the_answer(task):
@@ -605,10 +611,15 @@ def test_shipped_models_record_a_calibration_used_in_the_answer(task):
         _, meta = load_checkpoint(registry.weights_for("molecule", f"molecule-{name}"))
         calibration = checkpoint_calibration(meta)
         assert calibration is not None and calibration.floor > 0 and "validation" in calibration.fitted_on
-    answer, = task.solve([task.parse({"smiles": "CCO"})], device="cpu")
-    p = answer.solution.predictions[0]
+        assert calibration.distance_scale > 0
+    answer, = task.solve([task.parse({"smiles": ["CCO", "CC(C)(C)c1ccc(cc1)S(=O)(=O)N"]})], device="cpu")
     _, meta = load_checkpoint(registry.weights_for("molecule", "molecule-solubility"))
-    assert p.uncertainty == pytest.approx(float(checkpoint_calibration(meta).sd(np.array([p.spread]))[0]))
+    calibration = checkpoint_calibration(meta)
+    for p in answer.solution.predictions:
+        expected = calibration.sd(np.array([p.spread]), np.array([p.nearest_similarity]))[0]
+        assert p.uncertainty == pytest.approx(float(expected), rel=1e-3)
+    ethanol, sulfonamide = answer.solution.predictions
+    assert ethanol.nearest_similarity != sulfonamide.nearest_similarity
 
 
 def test_external_solubility_set_is_checked_and_shares_no_molecule_with_esol():

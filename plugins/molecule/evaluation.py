@@ -46,7 +46,8 @@ def validation_scores(model: Any, meta: dict[str, Any], cfg: TrainConfig | None 
     result = estimate(model, smiles, data_cfg.views, mean, std, scale=descriptor_scale(data_cfg),
                       halt_threshold=halt_threshold(None, meta))
     errors = result.values - data.values[parts.valid]
-    calibration = fit_calibration(result.spread, errors, f"validation part ({len(smiles)} molecules)")
+    similarity = training_domain(data_cfg.property, data_cfg.split, data_cfg.split_seed).nearest_similarity(smiles)
+    calibration = fit_calibration(result.spread, errors, f"validation part ({len(smiles)} molecules)", similarity)
     return calibration, rmse(result.values, data.values[parts.valid])
 
 
@@ -69,7 +70,7 @@ def _scores(
     errors = averaged.values - target
     similarity = domain.nearest_similarity(smiles)
     outside = domain.outside(similarity)
-    sd = calibration.sd(averaged.spread)
+    sd = calibration.sd(averaged.spread, similarity)
     scores: dict[str, Any] = {
         "molecules": len(smiles),
         "rmse": rmse(averaged.values, target),
@@ -180,7 +181,9 @@ def format_report(report: dict[str, Any]) -> str:
     cal = report["calibration"]
     lines += [
         "",
-        f"Uncertainty: sd = sqrt(({cal['spread_scale']:g} x spread)^2 + {cal['floor']:g}^2), fitted on the "
+        f"Uncertainty: sd = sqrt(({cal['spread_scale']:g} x spread)^2 + {cal['floor']:g}^2"
+        + (f" + ({cal['distance_scale']:g} x (1 - nearest similarity))^2" if cal.get("distance_scale") else "")
+        + f"), fitted on the "
         f"{cal['fitted_on']}; outside the training set: nearest Tanimoto similarity < {report['similarity_threshold']:g}.",
         "",
         "| Set | Inside +-2 spread | Inside +-2 sd | Outside training set | RMSE inside / outside | Inside +-2 sd, outside molecules |",

@@ -69,10 +69,10 @@ class MoleculeTask(Task):
         fragments = [p.smiles for p in parents]
         result = estimate(model, fragments, data.views, mean, std, scale=descriptor_scale(data),
                           halt_threshold=checkpoint.recipe.halt_threshold)
-        calibration = checkpoint_calibration(checkpoint.meta)
-        sd = calibration.sd(result.spread) if calibration is not None else result.spread
         domain = training_domain(data.property, data.split, data.split_seed)
         similarity = domain.nearest_similarity(fragments)
+        calibration = checkpoint_calibration(checkpoint.meta)
+        sd = calibration.sd(result.spread, similarity) if calibration is not None else result.spread
         per_molecule = (time.perf_counter() - began) / max(len(fragments), 1)
         answers, start = [], 0
         for problem in problems:

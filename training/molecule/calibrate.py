@@ -2,7 +2,7 @@
 
     python training/molecule/calibrate.py [MODEL ...]     # default: every shipped molecule model
 
-writes `calibration` (spread_scale, floor, fitted_on) into plugins/molecule/weights/<model>.json
+writes `calibration` (spread_scale, floor, distance_scale, fitted_on) into plugins/molecule/weights/<model>.json
 and re-records the model in the shipped registry.yaml (its metrics kept) with the new sha256.
 """
 
