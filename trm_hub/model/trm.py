@@ -85,7 +85,7 @@ class TRM(nn.Module):
         if self.feature_proj is not None:
             if features is None:
                 raise ValueError(f"this model reads {self.config.feature_dim} features per example beside its tokens")
-            x = x + self.feature_proj(features.to(x.dtype))[:, None, :]
+            x = x + self.project_features(features.to(x.dtype))[:, None, :]
         if self.puzzle_emb is not None:
             if puzzle_ids is None:
                 puzzle_ids = torch.zeros(inputs.shape[0], dtype=torch.long, device=inputs.device)
@@ -95,6 +95,11 @@ class TRM(nn.Module):
         if self.embed_pos is not None:
             x = 0.707106781 * (x + self.embed_pos.weight.to(x.dtype))
         return self.embed_scale * x
+
+    def project_features(self, features: torch.Tensor) -> torch.Tensor:
+        """[B, feature_dim] -> [B, hidden]: a product and sum per row, which autocast leaves in
+        float32 (the exported graphs compute it the same way)."""
+        return (features[:, :, None] * self.feature_proj.weight.t()[None]).sum(dim=1)
 
     def net(self, h: torch.Tensor, injection: torch.Tensor, key_bias: torch.Tensor | None = None) -> torch.Tensor:
         """The one network: add the injection, then run the blocks."""
