@@ -6,6 +6,7 @@ loops knocked in, S and G on the outer wall or inside. Per size it prints solved
 shortest path), mean supervision steps, seconds per maze (TRM, one thread) and BFS's.
 
 Run: python benchmarks/maze_foreign.py [--per-size 48] [--sizes 9,11,13,15,21,31,41] [--json OUT]
+     [--checkpoint PATH [--set data.own_canvas=true ...]]
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def main() -> None:
     parser.add_argument("--runtime", default="auto")
     parser.add_argument("--json", help="write the figures here too")
     parser.add_argument("--checkpoint", help="answer with this maze checkpoint (torch) instead of the registered model")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="answering setting of the model's recipe, e.g. data.own_canvas=true")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -112,13 +115,13 @@ def main() -> None:
     from trm_hub_plugins.maze.solver import shortest_path
 
     task = load_tasks()["maze"]
-    answer = lambda problem: task.solve([problem], runtime=args.runtime)[0]  # noqa: E731
+    answer = lambda problem: task.solve([problem], runtime=args.runtime, settings=args.settings)[0]  # noqa: E731
     if args.checkpoint:
         from trm_hub.runtime import load_engine, read_meta
 
         meta = read_meta(Path(args.checkpoint))
         engine = load_engine(Path(args.checkpoint), None, meta, "torch", "cpu")
-        checkpoint = task.checkpoint(meta)
+        checkpoint = task.checkpoint(meta).answering(args.settings)
         answer = lambda problem: task.answer_with(engine, checkpoint, [problem])[0]  # noqa: E731
     report: dict[str, Any] = {}
     print(f"{'size':>6} {'kind':>8} {'n':>4} {'solved':>7} {'steps':>6} {'TRM s/maze':>11} {'BFS ms':>7}")

@@ -179,6 +179,10 @@ def test_a_maze_larger_than_the_canvas_goes_on_its_own_canvas_up_to_the_limit(ta
     tokens = task.encode(problem, RECIPE).reshape(21, 21)
     assert tokens[1, 1] == START and tokens[19, 15] == GOAL and (tokens[:, 17:] == PAD).all()
     assert task.encode(task.parse({"maze": ROWS}), RECIPE).size == RECIPE.data.canvas ** 2
+    own = RECIPE.model_copy(update={"data": RECIPE.data.model_copy(update={"own_canvas": True})})
+    small = task.parse({"maze": ROWS})
+    assert task.encode(small, own).size == max(small.height, small.width) ** 2
+    assert (task.encode(problem, own) == tokens.reshape(-1)).all()
     huge = task.parse({"maze": drawn(kruskal(rng, 65, 65), (1, 1), (63, 63))})
     with pytest.raises(ValueError, match=r"this maze is 65x65; the maze model answers mazes up to 63x63"):
         task.encode(huge, RECIPE)
@@ -708,6 +712,44 @@ def test_evaluate_reports_per_size_length_generator_and_timing(tmp_path):
     assert rep["bfs_ms_per_maze"] > 0 and rep["trm_ms_per_maze"] > 0
     assert 1 <= rep["mean_steps"] <= 2 and 0.0 <= rep["solved"] <= 1.0
     assert any("time per maze" in line for line in rep["table"]) and rep["halt_threshold"] == 0.0
+
+
+def test_evaluate_with_own_canvas_answers_each_size_on_its_own_canvas(tmp_path):
+    import torch
+
+    from trm_hub.model import load_checkpoint
+    from trm_hub.train import evaluate
+    from trm_hub.train.evaluate import predict
+    from trm_hub_plugins.maze.data import held_out_sets, to_split
+    from trm_hub_plugins.maze.evaluation import answer_on_canvases
+    from trm_hub_plugins.maze.views import answer_views
+
+    weights, cfg = _tiny_checkpoint(tmp_path, 13)
+    data = cfg.data.model_copy(update={"own_canvas": True, "test_sizes": [(5, 5), (9, 7), (13, 13)],
+                                       "test_per_size": 6, "foreign_per_size": 0, "large_per_size": 0})
+    rep = evaluate(MazeTask(), cfg.model_copy(update={"data": data}), checkpoint=weights)
+    assert rep["own_canvas"] and "each maze on a canvas of its own size" in rep["table"][0]
+    assert set(rep["per_size"]) == {"5x5", "9x7", "13x13"} and rep["n"] == 18
+
+    model, _ = load_checkpoint(weights)
+    batches = list(held_out_sets(data).values())
+
+    def run(inputs):
+        return predict(model, inputs, batch_size=256, infer=lambda x: answer_views(model, x, data.views))
+
+    outputs, labels, steps, _ = answer_on_canvases(run, batches, 13, own=True)
+    padded, _, _, _ = answer_on_canvases(run, batches, 13, own=False)
+    assert [len(o) for o in outputs] == [25] * 6 + [81] * 6 + [169] * 6
+    assert [len(o) for o in padded] == [169] * 18
+    place = 0
+    for batch in batches:
+        side = max(batch.walls.shape[1:])
+        split = to_split([batch], side)
+        direct = np.asarray(answer_views(model, torch.as_tensor(split.inputs), data.views).outputs)
+        for k in range(len(batch)):
+            assert (outputs[place] == direct[k]).all() and (labels[place] == split.labels[k]).all()
+            place += 1
+    assert (np.asarray(outputs[12:]) == np.asarray(padded[12:])).all(), "a 13x13 maze is on the same canvas either way"
 
 
 # ---------------------------------------------------------------- the shipped model

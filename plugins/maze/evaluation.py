@@ -40,9 +40,9 @@ def bfs_seconds(problems: Sequence[MazeProblem]) -> tuple[list[int], float]:
     return lengths, (time.perf_counter() - start) / max(len(problems), 1)
 
 
-def report(task: Any, problems: Sequence[MazeProblem], outputs: np.ndarray, labels: np.ndarray,
+def report(task: Any, problems: Sequence[MazeProblem], outputs: Sequence[np.ndarray], labels: Sequence[np.ndarray],
            steps: np.ndarray, trm_seconds: float) -> dict[str, Any]:
-    """Scores of predicted canvases `outputs` [N, L] against the problems and their labels."""
+    """Scores of predicted canvases (one token row per maze) against the problems and their labels."""
     lengths, bfs_per_maze = bfs_seconds(problems)
     groups: dict[str, dict[str, list[float]]] = {"size": defaultdict(list),
                                                  "length": defaultdict(list)}
@@ -103,6 +103,30 @@ def larger_mazes(task: Any, run: Any, model: Any, data: MazeData, canvas: int) -
     return rows
 
 
+def answer_on_canvases(run: Any, batches: Sequence[Any], canvas: int, own: bool
+                       ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, float]:
+    """Answer batches of mazes, each on the canvas the task would put it on (`canvas_for`), one
+    pass per canvas side: outputs and labels per maze (in order), steps and total seconds."""
+    from trm_hub_plugins.maze.data import to_split
+    from trm_hub_plugins.maze.tokens import canvas_for
+
+    sides = [canvas_for(b.walls.shape[1], b.walls.shape[2], canvas, own) for b in batches]
+    starts = np.cumsum([0] + [len(b) for b in batches])
+    outputs: list[Any] = [None] * int(starts[-1])
+    labels: list[Any] = [None] * int(starts[-1])
+    steps = np.zeros(int(starts[-1]))
+    seconds = 0.0
+    for side in sorted(set(sides)):
+        chosen = [i for i, s in enumerate(sides) if s == side]
+        split = to_split([batches[i] for i in chosen], side)
+        out, st, sec = run(split.inputs)
+        seconds += sec
+        places = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in chosen])
+        for k, place in enumerate(places):
+            outputs[place], labels[place], steps[place] = out[k], split.labels[k], st[k]
+    return outputs, labels, steps, seconds
+
+
 def held_out_settings(cfg: Any, trained: MazeData) -> MazeData:
     """The held-out settings for a checkpoint: the run's data section when its canvas matches the
     checkpoint's, else the checkpoint's own."""
@@ -126,7 +150,8 @@ def format_report(rep: dict[str, Any]) -> str:
         return f"{name:<14}{g['n']:>7}{g['solved']:>9.3f}{exact}{g['mean_steps']:>8.2f}"
 
     views = f", {rep['views']} views" if rep.get("views", 1) > 1 else ""
-    lines = [f"maze, canvas {rep['canvas']}x{rep['canvas']}: held-out mazes", head, row("all", rep)]
+    own = ", each maze on a canvas of its own size" if rep.get("own_canvas") else ""
+    lines = [f"maze, canvas {rep['canvas']}x{rep['canvas']}{own}: held-out mazes", head, row("all", rep)]
     lines += [row(k, v) for k, v in rep["per_size"].items()]
     lines += ["", "by shortest-path length (steps)", head]
     lines += [row(k, v) for k, v in rep["per_path_length"].items()]
@@ -148,7 +173,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     from trm_hub.task import halt_threshold
     from trm_hub.train.evaluate import predict
 
-    from trm_hub_plugins.maze.data import held_out_sets, to_problems, to_split
+    from trm_hub_plugins.maze.data import held_out_sets, to_problems
     from trm_hub_plugins.maze.foreign import FOREIGN, foreign_set
     from trm_hub_plugins.maze.views import answer_views
 
@@ -163,16 +188,16 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
                                                     first=data.first_views, settle_q=data.settle_q))
 
     batches = list(held_out_sets(data).values())
-    split = to_split(batches, canvas)
     problems = [p for b in batches for p in to_problems(b)]
-    outputs, steps, seconds = run(split.inputs)
-    rep = {"canvas": canvas, **report(task, problems, outputs, split.labels, steps, seconds)}
+    outputs, labels, steps, seconds = answer_on_canvases(run, batches, canvas, data.own_canvas)
+    rep = {"canvas": canvas, "own_canvas": data.own_canvas,
+           **report(task, problems, outputs, labels, steps, seconds)}
     others = {}
     side = canvas if canvas % 2 else canvas - 1
     if data.foreign_per_size and side >= 5:
         for kind in FOREIGN:
             batch = foreign_set(kind, data.foreign_per_size, side, side, data.test_seed)
-            out, st, _ = run(to_split([batch], canvas).inputs)
+            out, _, st, _ = answer_on_canvases(run, [batch], canvas, data.own_canvas)
             others[f"{kind} {side}x{side}"] = _summary(task, to_problems(batch), out, st)
     rep["other_generators"] = others
     rep["larger_than_canvas"] = larger_mazes(task, run, model, data, canvas)

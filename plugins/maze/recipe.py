@@ -56,6 +56,8 @@ class MazeData(Strict):
     large_per_size: int = Field(50, ge=0, description="evaluation mazes per large size and generator")
     random_offset: bool = Field(True, description="place training mazes anywhere in the canvas")
     augment: bool = Field(True, description="random symmetry of the square per training batch")
+    own_canvas: bool = Field(False, description="answer each maze on a canvas of its own longer side "
+                             "instead of padding it to data.canvas (a grid-local model reads any size)")
     views: int = Field(8, ge=1, le=8, description="symmetric views answered at inference; the "
                        "shortest S..G route they propose is kept (1 = the maze as given)")
     first_views: int | None = Field(2, ge=1, description="views answered first; the rest only for mazes whose "

@@ -63,8 +63,9 @@ class MazeTask(Task):
         return MazeProblem.model_validate(data)
 
     def encode(self, problem: MazeProblem, recipe: MazeRecipe) -> np.ndarray:
-        """The maze on the trained canvas, or on its own size when larger (see `canvas_for`)."""
-        canvas = canvas_for(problem.height, problem.width, self.canvas(recipe))
+        """The maze on the trained canvas, or on its own size when larger or when the recipe says
+        `data.own_canvas` (see `canvas_for`)."""
+        canvas = canvas_for(problem.height, problem.width, self.canvas(recipe), recipe.data.own_canvas)
         return encode_grid(_walls(problem), problem.start, problem.goal, canvas)
 
     def decode(self, problem: MazeProblem, tokens: np.ndarray) -> MazeSolution:

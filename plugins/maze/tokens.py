@@ -20,13 +20,13 @@ def check_fits(height: int, width: int, canvas: int) -> None:
         raise ValueError(f"this maze is {height}x{width} but the canvas it was put on is {canvas}x{canvas}")
 
 
-def canvas_for(height: int, width: int, trained: int) -> int:
+def canvas_for(height: int, width: int, trained: int, own: bool = False) -> int:
     """The canvas a maze is answered on: the model's trained canvas, or the maze's own longer side
-    when it is larger (the grid-local model's weights fit any size), up to MAX_SIDE."""
+    when it is larger or when `own` (the grid-local model's weights fit any size), up to MAX_SIDE."""
     side = max(height, width)
     if side > MAX_SIDE:
         raise ValueError(f"this maze is {height}x{width}; the maze model answers mazes up to {MAX_SIDE}x{MAX_SIDE}")
-    return max(trained, side)
+    return side if own else max(trained, side)
 
 
 def step_limit(trained_steps: int, canvas: int, trained: int) -> int:
