@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 import trm_hub_plugins.maze as maze_plugin
 from trm_hub import hookspecs
+from trm_hub.overrides import resolve_config
 from trm_hub_plugins.maze.augment import dihedral, dihedral_permutations
 from trm_hub_plugins.maze.data import canonical_keys, held_out_set, train_mazes
 from trm_hub_plugins.maze.evaluation import length_bin, report
@@ -415,6 +416,52 @@ def test_rooms_and_several_shortest_paths_are_labelled_whole(task):
         assert task.verify(p, task.decode(p, tokens))
 
 
+def test_distance_labels_give_every_reachable_cell_its_class_and_decode_to_a_shortest_path(task):
+    from trm_hub_plugins.maze.solver import batch_distances
+    from trm_hub_plugins.maze.tokens import DIST0
+
+    batch = generate(np.random.default_rng(4), 40, 17, 13, rooms_fraction=0.5, unique_fraction=0.0)
+    to_goal = batch_distances(batch.walls, batch.goals)
+    inputs, labels = encode_batch(batch.walls, batch.starts, batch.goals, batch.on_path, 17, to_goal=to_goal)
+    for i in range(40):
+        board, label = inputs[i].reshape(17, 17)[:, :13], labels[i].reshape(17, 17)[:, :13]
+        reach = to_goal[i] >= 0
+        assert (label[reach & (board == OPEN)] == DIST0 + to_goal[i][reach & (board == OPEN)] % 3).all()
+        start, goal = tuple(int(v) for v in batch.starts[i]), tuple(int(v) for v in batch.goals[i])
+        assert label[start] == DIST0 + batch.lengths[i] % 3 and label[goal] == GOAL
+        assert (label[board == WALL] == WALL).all() and (label[~reach & (board == OPEN)] == OPEN).all()
+        p = task.parse({"grid": batch.walls[i].astype(int).tolist(), "start": list(start), "goal": list(goal)})
+        solution = task.decode(p, labels[i])
+        assert task.verify(p, solution) and len(solution.path) == batch.lengths[i] + 1
+
+
+def test_a_wrong_distance_class_gives_a_path_that_fails_with_a_reason(task):
+    from trm_hub_plugins.maze.solver import batch_distances
+    from trm_hub_plugins.maze.tokens import DIST0
+
+    batch = generate(np.random.default_rng(8), 1, 15, 15)
+    to_goal = batch_distances(batch.walls, batch.goals)
+    _, labels = encode_batch(batch.walls, batch.starts, batch.goals, batch.on_path, 15, to_goal=to_goal)
+    p = task.parse({"grid": batch.walls[0].astype(int).tolist(), "start": batch.starts[0].tolist(),
+                    "goal": batch.goals[0].tolist()})
+    path = task.decode(p, labels[0]).path
+    broken = labels[0].reshape(15, 15).copy()
+    cut = path[len(path) // 2]
+    broken[cut] = DIST0 + (broken[cut] - DIST0 + 1) % 3
+    solution = task.decode(p, broken.reshape(-1))
+    assert not task.verify(p, solution) and "not at the goal" in solution.note
+    assert solution.path == path[:len(path) // 2]
+
+
+def test_distance_labels_set_the_vocabulary_and_say_so_in_the_export_settings(task):
+    recipe = resolve_config(MazeRecipe, {"data": {"labels": "distance"}})
+    assert recipe.model.vocab_size == 9 and RECIPE.model.vocab_size == 6
+    settings = task.export_settings(recipe)
+    assert settings["labels"] == "distance" and settings["vocabulary"]["distance_2_mod_3"] == 8
+    with pytest.raises(Exception, match="data.labels"):
+        resolve_config(MazeRecipe, {"data": {"labels": "distance"}, "model": {"vocab_size": 6}})
+
+
 def test_default_generator_settings_still_draw_the_mazes_the_shipped_model_was_tested_on():
     import hashlib
 
@@ -658,14 +705,14 @@ def test_views_must_be_one_to_eight_and_task_takes_them_from_the_checkpoint():
 
 # ---------------------------------------------------------------- with a real (untrained) TRM
 
-def _tiny_checkpoint(tmp_path: Path, canvas: int) -> tuple[Path, MazeRecipe]:
+def _tiny_checkpoint(tmp_path: Path, canvas: int, labels: str = "path") -> tuple[Path, MazeRecipe]:
     from trm_hub.model import TRM, save_checkpoint
 
     cfg = MazeRecipe.model_validate({
         **MazeRecipe.presets["cpu"],
         "model": {"mixer": "conv", "pos_encodings": "none", "hidden_size": 16, "num_heads": 2,
                   "expansion": 2.0, "T": 1, "n": 1, "halt_max_steps": 2},
-        "data": {"canvas": canvas, "train_size": 10, "test_sizes": [(canvas, canvas), (7, canvas)],
+        "data": {"canvas": canvas, "labels": labels, "train_size": 10, "test_sizes": [(canvas, canvas), (7, canvas)],
                  "test_per_size": 12, "foreign_per_size": 3, "large_sizes": [7, 13], "large_per_size": 4},
     })
     model = TRM(cfg.model)
@@ -712,6 +759,21 @@ def test_evaluate_reports_per_size_length_generator_and_timing(tmp_path):
     assert rep["bfs_ms_per_maze"] > 0 and rep["trm_ms_per_maze"] > 0
     assert 1 <= rep["mean_steps"] <= 2 and 0.0 <= rep["solved"] <= 1.0
     assert any("time per maze" in line for line in rep["table"]) and rep["halt_threshold"] == 0.0
+
+
+def test_a_distance_label_model_trains_and_is_evaluated(tmp_path):
+    from trm_hub.train import evaluate, train
+    from trm_hub_plugins.maze.data import build
+    from trm_hub_plugins.maze.tokens import DIST0
+
+    _, cfg = _tiny_checkpoint(tmp_path, 9, labels="distance")
+    data = build(cfg)
+    assert data.train.labels.max() == DIST0 + 2 and (data.train.labels == DIST0).any()
+    cfg = cfg.model_copy(update={"steps": 3, "batch_size": 4, "eval_every": 0, "compile": False,
+                                 "out_dir": str(tmp_path / "run")})
+    weights = train(MazeTask(), cfg)
+    rep = evaluate(MazeTask(), cfg, checkpoint=weights)
+    assert rep["n"] == 24 and 0.0 <= rep["solved"] <= 1.0 and 0.0 <= rep["exact"] <= 1.0
 
 
 def test_evaluate_with_own_canvas_answers_each_size_on_its_own_canvas(tmp_path):

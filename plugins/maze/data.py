@@ -11,6 +11,7 @@ from trm_hub_plugins.maze.augment import dihedral
 from trm_hub_plugins.maze.generate import MazeBatch, generate
 from trm_hub_plugins.maze.schema import MazeProblem
 from trm_hub_plugins.maze.recipe import MazeData, MazeRecipe, Size
+from trm_hub_plugins.maze.solver import batch_distances
 from trm_hub_plugins.maze.tokens import encode_batch
 
 TRAIN_STREAM, TEST_STREAM = 0, 1
@@ -111,9 +112,10 @@ def train_mazes(data: MazeData, seed: int, exclude: set[bytes]) -> list[MazeBatc
     return batches
 
 
-def to_split(batches: list[MazeBatch], canvas: int, rng: np.random.Generator | None = None
-             ) -> Split:
-    """Token split of mazes on the canvas; with rng each maze is placed at a random offset."""
+def to_split(batches: list[MazeBatch], canvas: int, rng: np.random.Generator | None = None,
+             labels_kind: str = "path") -> Split:
+    """Token split of mazes on the canvas, labelled as `labels_kind` says (the cells on a shortest
+    path, or every open cell's distance class); with rng each maze is placed at a random offset."""
     inputs, labels = [], []
     for b in batches:
         offsets = None
@@ -121,7 +123,8 @@ def to_split(batches: list[MazeBatch], canvas: int, rng: np.random.Generator | N
             _, h, w = b.walls.shape
             offsets = np.stack([rng.integers(0, canvas - h + 1, len(b)),
                                 rng.integers(0, canvas - w + 1, len(b))], axis=1)
-        x, y = encode_batch(b.walls, b.starts, b.goals, b.on_path, canvas, offsets)
+        to_goal = batch_distances(b.walls, b.goals) if labels_kind == "distance" else None
+        x, y = encode_batch(b.walls, b.starts, b.goals, b.on_path, canvas, offsets, to_goal)
         inputs.append(x)
         labels.append(y)
     return Split(np.concatenate(inputs), np.concatenate(labels))
@@ -146,8 +149,8 @@ def build(cfg: MazeRecipe) -> TaskData:
                    if data.random_offset else None)
     test_batches = list(tests.values())
     return TaskData(
-        train=to_split(train, data.canvas, offsets_rng),
-        test=to_split(test_batches, data.canvas),
+        train=to_split(train, data.canvas, offsets_rng, data.labels),
+        test=to_split(test_batches, data.canvas, labels_kind=data.labels),
         augment=dihedral if data.augment else None,
         problems=[p for b in test_batches for p in to_problems(b)],
     )

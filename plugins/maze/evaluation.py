@@ -103,7 +103,7 @@ def larger_mazes(task: Any, run: Any, model: Any, data: MazeData, canvas: int) -
     return rows
 
 
-def answer_on_canvases(run: Any, batches: Sequence[Any], canvas: int, own: bool
+def answer_on_canvases(run: Any, batches: Sequence[Any], canvas: int, own: bool, labels_kind: str = "path"
                        ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, float]:
     """Answer batches of mazes, each on the canvas the task would put it on (`canvas_for`), one
     pass per canvas side: outputs and labels per maze (in order), steps and total seconds."""
@@ -118,7 +118,7 @@ def answer_on_canvases(run: Any, batches: Sequence[Any], canvas: int, own: bool
     seconds = 0.0
     for side in sorted(set(sides)):
         chosen = [i for i, s in enumerate(sides) if s == side]
-        split = to_split([batches[i] for i in chosen], side)
+        split = to_split([batches[i] for i in chosen], side, labels_kind=labels_kind)
         out, st, sec = run(split.inputs)
         seconds += sec
         places = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in chosen])
@@ -189,7 +189,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
 
     batches = list(held_out_sets(data).values())
     problems = [p for b in batches for p in to_problems(b)]
-    outputs, labels, steps, seconds = answer_on_canvases(run, batches, canvas, data.own_canvas)
+    outputs, labels, steps, seconds = answer_on_canvases(run, batches, canvas, data.own_canvas, data.labels)
     rep = {"canvas": canvas, "own_canvas": data.own_canvas,
            **report(task, problems, outputs, labels, steps, seconds)}
     others = {}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from trm_hub.config import Strict, TrainConfig, set_derived
-from trm_hub_plugins.maze.tokens import VOCAB_SIZE
+from trm_hub_plugins.maze.tokens import VOCAB_SIZES
 
 Size = tuple[int, int]
 TEST_SEED = 20_251_007
@@ -56,6 +56,9 @@ class MazeData(Strict):
     large_per_size: int = Field(50, ge=0, description="evaluation mazes per large size and generator")
     random_offset: bool = Field(True, description="place training mazes anywhere in the canvas")
     augment: bool = Field(True, description="random symmetry of the square per training batch")
+    labels: Literal["path", "distance"] = Field("path", description="what the model learns to mark: the cells "
+                                                "on a shortest path, or every open cell's distance to G modulo 3 "
+                                                "(the route steps down them from S)")
     own_canvas: bool = Field(False, description="answer each maze on a canvas of its own longer side "
                              "instead of padding it to data.canvas (a grid-local model reads any size)")
     views: int = Field(8, ge=1, le=8, description="symmetric views answered at inference; the "
@@ -118,5 +121,7 @@ class MazeRecipe(TrainConfig):
     def derive(cls, raw: dict[str, Any]) -> None:
         canvas = raw["data"].get("canvas", MazeData.model_fields["canvas"].default)
         if isinstance(canvas, int) and not isinstance(canvas, bool):
-            set_derived(raw["model"], {"seq_len": canvas * canvas, "grid": (canvas, canvas), "vocab_size": VOCAB_SIZE},
-                        f"data.canvas={canvas}")
+            set_derived(raw["model"], {"seq_len": canvas * canvas, "grid": (canvas, canvas)}, f"data.canvas={canvas}")
+        labels = raw["data"].get("labels", MazeData.model_fields["labels"].default)
+        if labels in VOCAB_SIZES:
+            set_derived(raw["model"], {"vocab_size": VOCAB_SIZES[labels]}, f"data.labels={labels}")

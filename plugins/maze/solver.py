@@ -144,6 +144,32 @@ def walk(marked: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
     return path
 
 
+def descend(classes: np.ndarray, walls: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
+    """The route from start that steps each time to an open neighbour one class lower (classes are
+    distances to G modulo 3, as the model labels them; G counts as 0) until G. Next to each other,
+    two cells of a grid are one step apart in their distances to G, so when the classes are right
+    every such step is one nearer G and the route is a shortest one. It stops where no neighbour is
+    one class lower, or after as many steps as the maze has open cells."""
+    height, width = walls.shape
+    values = classes.copy()
+    values[goal] = 0
+    path = [start]
+    r, c = start
+    for _ in range(int((~walls).sum())):
+        if (r, c) == goal or values[r, c] < 0:
+            break
+        lower = (values[r, c] - 1) % 3
+        for dr, dc in STEPS:
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < height and 0 <= cc < width and not walls[rr, cc] and values[rr, cc] == lower:
+                r, c = rr, cc
+                break
+        else:
+            break
+        path.append((r, c))
+    return path
+
+
 def route_through(marked: np.ndarray, walls: np.ndarray, start: Cell, goal: Cell) -> list[Cell]:
     """The S..G route the model's marks make over open cells (S and G count as marked).
 
@@ -160,3 +186,16 @@ def route_through(marked: np.ndarray, walls: np.ndarray, start: Cell, goal: Cell
     if length < 0 or (joined & (from_start + from_goal != length)).any():
         return walk(usable, start, goal)
     return downhill(from_goal, start, goal)
+
+
+def read_route(tokens: np.ndarray, walls: np.ndarray, start: Cell, goal: Cell, canvas: int) -> list[Cell]:
+    """The S..G route one predicted canvas gives for a maze in its top-left corner: down the
+    distance classes (`descend`) when the model labels distances, else through the marked cells
+    (`route_through`)."""
+    from trm_hub_plugins.maze.tokens import distance_classes, path_cells
+
+    height, width = walls.shape
+    classes = distance_classes(tokens, height, width, canvas)
+    if classes is not None:
+        return descend(classes, walls, start, goal)
+    return route_through(path_cells(tokens, height, width, canvas), walls, start, goal)

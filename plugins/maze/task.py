@@ -10,8 +10,8 @@ import numpy as np
 from trm_hub.task import Task, TaskData
 from trm_hub_plugins.maze.schema import MazeProblem, MazeSolution
 from trm_hub_plugins.maze.recipe import MazeRecipe
-from trm_hub_plugins.maze.solver import explain, route_through, shortest_path
-from trm_hub_plugins.maze.tokens import canvas_for, check_fits, encode_grid, path_cells, step_limit
+from trm_hub_plugins.maze.solver import explain, read_route, shortest_path
+from trm_hub_plugins.maze.tokens import canvas_for, check_fits, encode_grid, step_limit
 
 Cell = tuple[int, int]
 
@@ -56,8 +56,11 @@ class MazeTask(Task):
         from trm_hub_plugins.maze import tokens
 
         names = ("pad", "wall", "open", "start", "goal", "path")
-        return {"vocabulary": {name: getattr(tokens, name.upper()) for name in names},
-                "canvas": recipe.data.canvas, "views": self.views(recipe)}
+        vocabulary = {name: getattr(tokens, name.upper()) for name in names}
+        if recipe.data.labels == "distance":
+            vocabulary.update({f"distance_{d}_mod_3": tokens.DIST0 + d for d in range(3)})
+        return {"vocabulary": vocabulary, "labels": recipe.data.labels, "canvas": recipe.data.canvas,
+                "own_canvas": recipe.data.own_canvas, "views": self.views(recipe)}
 
     def parse(self, data: dict[str, Any]) -> MazeProblem:
         return MazeProblem.model_validate(data)
@@ -69,11 +72,12 @@ class MazeTask(Task):
         return encode_grid(_walls(problem), problem.start, problem.goal, canvas)
 
     def decode(self, problem: MazeProblem, tokens: np.ndarray) -> MazeSolution:
-        """Predicted canvas -> the shortest S..G route over the open cells marked as path.
+        """Predicted canvas -> the S..G route the model's labels give (`read_route`).
 
-        The model marks every cell on a shortest path (one line in most mazes, a band across
-        open rooms); the route uses only marked cells, so marks that do not join S to G give a
-        path that fails `verify`, with `note` saying why.
+        A path-label model marks every cell on a shortest path (one line in most mazes, a band
+        across open rooms); the route uses only marked cells. A distance-label model gives every
+        open cell its distance to G modulo 3; the route steps down them from S. Labels that do not
+        lead from S to G give a path that fails `verify`, with `note` saying why.
         """
         walls = _walls(problem)
         tokens = np.asarray(tokens).reshape(-1)
@@ -81,8 +85,7 @@ class MazeTask(Task):
         if canvas * canvas != tokens.size:
             raise ValueError(f"expected a square canvas of tokens, got {tokens.size}")
         check_fits(problem.height, problem.width, canvas)
-        marked = path_cells(tokens, problem.height, problem.width, canvas)
-        return self._solution(problem, walls, route_through(marked, walls, problem.start, problem.goal))
+        return self._solution(problem, walls, read_route(tokens, walls, problem.start, problem.goal, canvas))
 
     def pictures(self, problem: MazeProblem, solution: MazeSolution | None = None) -> list[str]:
         """The maze as SVG: walls, S, G and the answer's path."""

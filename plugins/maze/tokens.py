@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 PAD, WALL, OPEN, START, GOAL, PATH = range(6)
-VOCAB_SIZE = 6
+DIST0 = 6  # distance labels: an open cell at distance d from G is DIST0 + d % 3
+VOCAB_SIZES = {"path": 6, "distance": 9}
 IGNORE = -100
 
 Cell = tuple[int, int]
@@ -47,11 +48,13 @@ def encode_grid(walls: np.ndarray, start: Cell, goal: Cell, canvas: int) -> np.n
 
 def encode_batch(
     walls: np.ndarray, starts: np.ndarray, goals: np.ndarray, on_path: np.ndarray,
-    canvas: int, offsets: np.ndarray | None = None,
+    canvas: int, offsets: np.ndarray | None = None, to_goal: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Same-size mazes [B, H, W] -> (inputs, labels) [B, canvas * canvas]; pad cells unlabelled.
 
-    `offsets` [B, 2] places each maze at (row, col) in its canvas (top-left when None).
+    The labels mark the cells on a shortest path as PATH; with `to_goal` (distances to G, -1 where
+    unreached) they give every open cell that reaches G, S included, its distance class DIST0 + d % 3
+    instead. `offsets` [B, 2] places each maze at (row, col) in its canvas (top-left when None).
     """
     batch, height, width = walls.shape
     check_fits(height, width, canvas)
@@ -59,7 +62,10 @@ def encode_batch(
     maze = np.where(walls, WALL, OPEN).astype(np.int64)
     maze[rows, starts[:, 0], starts[:, 1]] = START
     maze[rows, goals[:, 0], goals[:, 1]] = GOAL
-    answer = np.where(on_path & (maze == OPEN), PATH, maze)
+    if to_goal is None:
+        answer = np.where(on_path & (maze == OPEN), PATH, maze)
+    else:
+        answer = np.where(((maze == OPEN) | (maze == START)) & (to_goal >= 0), DIST0 + to_goal % 3, maze)
     if offsets is None:
         offsets = np.zeros((batch, 2), dtype=np.int64)
     r = offsets[:, 0, None, None] + np.arange(height)[None, :, None]
@@ -75,3 +81,12 @@ def path_cells(tokens: np.ndarray, height: int, width: int, canvas: int) -> np.n
     """Predicted tokens [canvas * canvas] -> bool [H, W] of cells marked as path (top-left maze)."""
     board = np.asarray(tokens).reshape(canvas, canvas)[:height, :width]
     return board == PATH
+
+
+def distance_classes(tokens: np.ndarray, height: int, width: int, canvas: int) -> np.ndarray | None:
+    """Predicted tokens [canvas * canvas] -> int [H, W] of distance classes (d % 3 to G, -1 where a
+    cell has none), or None when the prediction has no distance labels (a path-label model)."""
+    board = np.asarray(tokens).reshape(canvas, canvas)[:height, :width]
+    if not (board >= DIST0).any():
+        return None
+    return np.where(board >= DIST0, board - DIST0, -1)

@@ -9,8 +9,8 @@ import numpy as np
 from trm_hub.runtime import Engine, Result, as_array, as_engine
 from trm_hub.views import ViewAnswers
 from trm_hub_plugins.maze.augment import dihedral_permutations
-from trm_hub_plugins.maze.solver import route_through
-from trm_hub_plugins.maze.tokens import GOAL, PAD, PATH, START, WALL
+from trm_hub_plugins.maze.solver import read_route
+from trm_hub_plugins.maze.tokens import DIST0, GOAL, PAD, PATH, START, WALL
 
 MAX_VIEWS = 8
 CPU_CELLS = 64 * 225  # cells per forward pass on CPU (64 rows of 15x15): larger passes run slower per row
@@ -21,13 +21,19 @@ def route_length(inputs: np.ndarray, outputs: np.ndarray) -> int | None:
     marks do not join S to G over open cells."""
     canvas = math.isqrt(inputs.size)
     board = inputs.reshape(canvas, canvas)
-    marked = (outputs.reshape(canvas, canvas) == PATH) & (board != PAD)
     starts, goals = np.argwhere(board == START), np.argwhere(board == GOAL)
     if len(starts) != 1 or len(goals) != 1:
         return None
     start, goal = tuple(int(v) for v in starts[0]), tuple(int(v) for v in goals[0])
-    path = route_through(marked, (board == WALL) | (board == PAD), start, goal)
+    output = np.where(board == PAD, PAD, outputs.reshape(canvas, canvas))
+    path = read_route(output.reshape(-1), (board == WALL) | (board == PAD), start, goal, canvas)
     return len(path) - 1 if path[-1] == goal else None
+
+
+def route_marks(outputs: np.ndarray) -> np.ndarray:
+    """What two views must agree on to settle a maze: the cells marked as path, or every cell's
+    distance class for a distance-label model."""
+    return np.where(outputs >= DIST0, outputs, outputs == PATH)
 
 
 def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold: float = 0.0,
@@ -66,7 +72,7 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
 
     run(range(first), np.arange(batch))
     if first < views:
-        marks = answered.answers[:first] == PATH
+        marks = route_marks(answered.answers[:first])
         settled = np.array([lengths[0][i] is not None and (marks[:, i] == marks[0, i]).all() for i in range(batch)])
         if settle_q is not None:
             settled &= answered.q_halt[:first].min(axis=0) > settle_q

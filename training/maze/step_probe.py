@@ -5,7 +5,9 @@ as in --rooms/--unique) and of our dungeon generator, each maze on a canvas of i
 prints per size: solved after k steps with no halting, and solved / mean steps where the Q head
 halts at thresholds 0 and 2. JSON with --json.
 
-Run: python training/maze/step_probe.py CHECKPOINT [--sizes 15,21,31,41] [--per-size 48] [--steps 48]
+With --by-kind the sets are our generator's mazes with one shortest path, loops and rooms apart.
+
+Run: python training/maze/step_probe.py CHECKPOINT [--sizes 15,21,31,41] [--per-size 48] [--steps 48] [--by-kind]
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from trm_hub_plugins.maze.task import MazeTask
 
 VALIDATION_SEED = 7
 THRESHOLDS = (0.0, 2.0)
+KINDS = {  # --by-kind: our generator's mazes with one shortest path, loops with several, rooms with several
+    "unique": {"rooms_fraction": 0.0, "unique_fraction": 1.0, "loop_fraction": 0.5},
+    "loops": {"rooms_fraction": 0.0, "unique_fraction": 0.0, "loop_fraction": 1.0},
+    "rooms": {"rooms_fraction": 1.0, "unique_fraction": 0.0, "loop_fraction": 0.5},
+}
 
 
 def probe(model, task, problems, inputs: np.ndarray, steps: int) -> dict:
@@ -55,6 +62,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=48)
     parser.add_argument("--rooms", type=float, default=0.4)
     parser.add_argument("--unique", type=float, default=0.5)
+    parser.add_argument("--by-kind", action="store_true",
+                        help="mazes with one shortest path, loops and rooms apart (several shortest paths allowed)")
     parser.add_argument("--json")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -66,9 +75,14 @@ def main() -> None:
     report = {}
     for side in (int(s) for s in args.sizes.split(",")):
         odd = side - 1 + side % 2
-        sets = {"ours": generate(test_rng(VALIDATION_SEED, (side, side)), args.per_size, side, side,
-                                 **generator_options(data)),
-                "rooms": foreign_set("rooms", args.per_size, odd, odd, VALIDATION_SEED)}
+        if args.by_kind:
+            sets = {kind: generate(test_rng(VALIDATION_SEED, (side, side)), args.per_size, side, side,
+                                   **generator_options(data.model_copy(update=options)))
+                    for kind, options in KINDS.items()}
+        else:
+            sets = {"ours": generate(test_rng(VALIDATION_SEED, (side, side)), args.per_size, side, side,
+                                     **generator_options(data)),
+                    "rooms": foreign_set("rooms", args.per_size, odd, odd, VALIDATION_SEED)}
         for kind, batch in sets.items():
             start = time.perf_counter()
             row = probe(model, task, to_problems(batch), to_split([batch], side).inputs, args.steps)
@@ -78,7 +92,7 @@ def main() -> None:
             marks = ", ".join(f"{k}:{curve[k - 1]:.2f}" for k in (4, 8, 12, 16, 24, 32, 48, 64) if k <= len(curve))
             halts = "  ".join(f"t{t:g} {row[f'threshold_{t:g}']['solved']:.2f}@{row[f'threshold_{t:g}']['mean_steps']:.1f}"
                               for t in THRESHOLDS)
-            print(f"{kind:>6} {side:>3}  no halt {marks}   {halts}   ({row['seconds']} s)", flush=True)
+            print(f"{kind:>7} {side:>3}  no halt {marks}   {halts}   ({row['seconds']} s)", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
