@@ -5,12 +5,17 @@ A pass's activations are rows x length x hidden floats; once they outgrow the co
 costs more, so answering a large batch in one pass can cost more per problem than answering one
 alone. Medians of R repeats after one warm-up, every size side by side in this one run.
 
-Run: python benchmarks/bench_rows.py [--models sudoku-9x9,maze] [--rows 1,2,4,...] [--repeats 5]
+With --sides, a grid model (the maze's conv mixer reads any square canvas) is timed on canvases of
+those sides too: the tokens of its held-out rows tiled over the larger canvas (a step's cost does
+not depend on what the cells hold).
+
+Run: python benchmarks/bench_rows.py [--models sudoku-9x9,maze] [--rows 1,2,4,...] [--repeats 5] [--sides 15,31,41]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -31,6 +36,7 @@ def main() -> None:
     parser.add_argument("--rows", default="1,2,4,8,16,32,64,128,256")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--runtimes", default="onnx,torch")
+    parser.add_argument("--sides", default="", help="canvas sides to time a grid model on besides its own")
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
@@ -43,27 +49,39 @@ def main() -> None:
         for runtime in args.runtimes.split(","):
             engine, checkpoint = task.load_engine(Registry.load(), name, "cpu", runtime)
             length = engine.config.seq_len
-            rows = np.concatenate([np.asarray(task.encode(p, checkpoint.recipe), dtype=np.int64).reshape(-1, length)[:1] for p in problems])
+            encoded = [np.asarray(task.encode(p, checkpoint.recipe), dtype=np.int64) for p in problems]
+            rows = np.concatenate([e.reshape(-1, e.shape[-1])[:1] for e in encoded if e.shape[-1] == length])
             while len(rows) < max(sizes):
                 rows = np.concatenate([rows, rows])
-            hidden = engine.config.hidden_size
-            costs = {}
-            for n in sizes:
-                x = rows[:n]
-                if runtime == "onnx":
-                    y, z = engine.initial_state(n, length)
-                    costs[n] = median_time(lambda: engine.step(y, z, x, None), args.repeats) / n
-                else:
-                    model = engine.model
-                    state = model.initial_state(n, length=length)
-                    xt = torch.as_tensor(x)
-                    with torch.inference_mode():
-                        costs[n] = median_time(lambda: model.step(state, xt), args.repeats) / n
-            best = min(costs, key=costs.get)
-            cells = "  ".join(f"{n}:{1000 * c:.2f}{'*' if n == best else ''}" for n, c in costs.items())
-            mib = best * length * hidden * 4 / 2**20
-            print(f"{name:>20} {runtime:>5}  {cells}   (best {best} rows: {mib:.1f} MiB of state per tensor)", flush=True)
+            grids = {length: rows[:max(sizes)]}
+            side = math.isqrt(length)
+            for bigger in (int(s) for s in args.sides.split(",") if s):
+                if engine.config.mixer != "conv" or bigger == side:
+                    continue
+                board = np.tile(grids[length].reshape(-1, side, side), (1, -(-bigger // side), -(-bigger // side)))
+                grids[bigger * bigger] = board[:, :bigger, :bigger].reshape(len(board), -1)
+            for cells, x_all in grids.items():
+                costs = {n: cost(engine, runtime, x_all[:n], cells, args.repeats) / n for n in sizes}
+                best = min(costs, key=costs.get)
+                shown = "  ".join(f"{n}:{1000 * c:.2f}{'*' if n == best else ''}" for n, c in costs.items())
+                mib = best * cells * engine.config.hidden_size * 4 / 2**20
+                label = name if cells == length else f"{name} {math.isqrt(cells)}x{math.isqrt(cells)}"
+                print(f"{label:>20} {runtime:>5}  {shown}   (best {best} rows: {mib:.1f} MiB of state per tensor)",
+                      flush=True)
 
+
+def cost(engine, runtime: str, x: np.ndarray, length: int, repeats: int) -> float:
+    """Median seconds of one supervision step of the rows x [n, length]."""
+    import torch
+
+    if runtime == "onnx":
+        y, z = engine.initial_state(len(x), length)
+        return median_time(lambda: engine.step(y, z, x, None), repeats)
+    model = engine.model
+    state = model.initial_state(len(x), length=length)
+    xt = torch.as_tensor(x)
+    with torch.inference_mode():
+        return median_time(lambda: model.step(state, xt), repeats)
 
 if __name__ == "__main__":
     main()

@@ -129,9 +129,11 @@ def answer_on_canvases(run: Any, batches: Sequence[Any], canvas: int, own: bool,
 
 def held_out_settings(cfg: Any, trained: MazeData) -> MazeData:
     """The held-out settings for a checkpoint: the run's data section when its canvas matches the
-    checkpoint's, else the checkpoint's own."""
+    checkpoint's, else the checkpoint's own; the labels are always the checkpoint's (its weights
+    fix what it marks)."""
     data = getattr(cfg, "data", None)
-    return data if isinstance(data, MazeData) and data.canvas == trained.canvas else trained
+    data = data if isinstance(data, MazeData) and data.canvas == trained.canvas else trained
+    return data.model_copy(update={"labels": trained.labels})
 
 
 def _summary(task: Any, problems: Sequence[MazeProblem], outputs: np.ndarray,
@@ -197,7 +199,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     if data.foreign_per_size and side >= 5:
         for kind in FOREIGN:
             batch = foreign_set(kind, data.foreign_per_size, side, side, data.test_seed)
-            out, _, st, _ = answer_on_canvases(run, [batch], canvas, data.own_canvas)
+            out, _, st, _ = answer_on_canvases(run, [batch], canvas, data.own_canvas, data.labels)
             others[f"{kind} {side}x{side}"] = _summary(task, to_problems(batch), out, st)
     rep["other_generators"] = others
     rep["larger_than_canvas"] = larger_mazes(task, run, model, data, canvas)

@@ -88,14 +88,15 @@ class MazeRecipe(TrainConfig):
 
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "cpu": {
-            "data": {"canvas": 15, "train_size": 50_000,
+            "data": {"canvas": 15, "train_size": 20_000, "labels": "distance", "rooms_fraction": 0.3,
+                     "unique_fraction": 0.5, "test_per_size": 100,
                      "test_sizes": [(15, 15), (9, 9), (11, 11), (13, 13), (11, 15)]},
             "model": {"mixer": "conv", "pos_encodings": "none", "hidden_size": 64,
                       "num_heads": 4, "expansion": 2.0, "ffn_multiple": 32, "T": 2, "n": 3,
                       "halt_max_steps": 8, "halt_input": "mean"},
-            "steps": 12_500, "batch_size": 32, "lr": 1e-3, "lr_min_ratio": 0.1,
-            "warmup_steps": 100, "weight_decay": 0.1, "loss": "softmax", "eval_every": 1500,
-            "eval_samples": 256, "checkpoint_every": 500, "threads": 1, "compile": True,
+            "steps": 6000, "batch_size": 32, "lr": 1e-3, "lr_min_ratio": 0.1,
+            "warmup_steps": 100, "weight_decay": 0.1, "loss": "softmax", "eval_every": 500,
+            "eval_samples": 128, "checkpoint_every": 100, "threads": 1, "compile": True,
         },
         "paper": {
             "data": {"canvas": 30, "train_size": 1000, "hard_fraction": 1.0},
