@@ -23,21 +23,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from trm_hub.runtime import load_engine, read_meta  # noqa: E402
-from trm_hub_plugins.maze.data import generator_options, test_rng, to_problems  # noqa: E402
-from trm_hub_plugins.maze.foreign import foreign_set  # noqa: E402
-from trm_hub_plugins.maze.generate import generate  # noqa: E402
+from step_probe import validation_sets  # noqa: E402
+from trm_hub_plugins.maze.data import to_problems  # noqa: E402
 from trm_hub_plugins.maze.task import MazeTask  # noqa: E402
 
-VALIDATION_SEED = 7
-
-
-def validation_sets(data, side: int, per_size: int) -> dict:
-    """Our generator's mazes (rooms 0.4, several shortest paths in half) and our rooms generator's."""
-    odd = side - 1 + side % 2
+def validation_problems(data, side: int, per_size: int) -> dict:
+    """step_probe.py's validation mazes (rooms 0.4, several shortest paths in half) as problems."""
     data = data.model_copy(update={"rooms_fraction": 0.4, "unique_fraction": 0.5})
-    return {"ours": to_problems(generate(test_rng(VALIDATION_SEED, (side, side)), per_size, side, side,
-                                         **generator_options(data))),
-            "rooms": to_problems(foreign_set("rooms", per_size, odd, odd, VALIDATION_SEED))}
+    return {kind: to_problems(batch) for kind, batch in validation_sets(data, side, per_size).items()}
 
 
 def main() -> None:
@@ -60,7 +53,7 @@ def main() -> None:
     tries = args.tries or [""]
     report = {}
     for side in (int(s) for s in args.sizes.split(",")):
-        for kind, problems in validation_sets(base.recipe.data, side, args.per_size).items():
+        for kind, problems in validation_problems(base.recipe.data, side, args.per_size).items():
             for settings in tries:
                 checkpoint = base.answering(settings.split())
                 began = time.perf_counter()

@@ -34,6 +34,14 @@ KINDS = {  # --by-kind: our generator's mazes with one shortest path, loops with
 }
 
 
+def validation_sets(data, side: int, per_size: int) -> dict:
+    """Validation mazes of one side: our generator's (with `data`'s rooms and several-shortest-path
+    shares) and our rooms generator's (odd sides)."""
+    odd = side - 1 + side % 2
+    return {"ours": generate(test_rng(VALIDATION_SEED, (side, side)), per_size, side, side, **generator_options(data)),
+            "rooms": foreign_set("rooms", per_size, odd, odd, VALIDATION_SEED)}
+
+
 def probe(model, task, problems, inputs: np.ndarray, steps: int, thresholds=THRESHOLDS) -> dict:
     """Solved after each step (no halting) and where each threshold would halt."""
     x = torch.as_tensor(inputs)
@@ -77,15 +85,12 @@ def main() -> None:
                                                                 "unique_fraction": args.unique})
     report = {}
     for side in (int(s) for s in args.sizes.split(",")):
-        odd = side - 1 + side % 2
         if args.by_kind:
             sets = {kind: generate(test_rng(VALIDATION_SEED, (side, side)), args.per_size, side, side,
                                    **generator_options(data.model_copy(update=options)))
                     for kind, options in KINDS.items()}
         else:
-            sets = {"ours": generate(test_rng(VALIDATION_SEED, (side, side)), args.per_size, side, side,
-                                     **generator_options(data)),
-                    "rooms": foreign_set("rooms", args.per_size, odd, odd, VALIDATION_SEED)}
+            sets = validation_sets(data, side, args.per_size)
         for kind, batch in sets.items():
             start = time.perf_counter()
             row = probe(model, task, to_problems(batch), to_split([batch], side).inputs, args.steps, thresholds)
