@@ -459,6 +459,26 @@ def test_solve_votes_over_views_and_returns_two_attempts(tiny_run):
     assert [a.solution.puzzle_ids for a in answers] == ["trained", "trained", "blank"]
 
 
+def test_ttt_known_test_time_trains_a_recognised_task_from_its_trained_views(tiny_run):
+    from trm_hub_plugins.arc.data import select_tasks
+    from trm_hub_plugins.arc.inference import Settings, adapt
+
+    cfg, weights, _ = tiny_run
+    task = ArcTask()
+    model, meta = task.load_model(weights, __import__("torch").device("cpu"))
+    recipe = task.checkpoint(meta).recipe
+    problem = task.parse(select_tasks(cfg.data).evaluation[0].task)
+    table = task.view_table(model, recipe)
+    known = adapt(model, recipe, problem, 8, Settings(views=3, ttt_seconds=0, ttt_steps=2), table)
+    assert known.mode == "trained"
+    tuned = adapt(model, recipe, problem, 8, Settings(views=3, ttt_seconds=0, ttt_steps=2, ttt_known=True), table)
+    assert tuned.mode == "test-time trained" and tuned.views == known.views and tuned.ttt["steps"] == 2
+    memorised = task.parse(select_tasks(cfg.data).train[0].task)
+    kept = adapt(model, recipe, memorised, 8, Settings(views=3, ttt_seconds=0, ttt_steps=2, ttt_known=True), table,
+                 memorised=task.memorised(model, recipe))
+    assert kept.mode == "trained" and kept.ttt is None
+
+
 def test_new_task_gets_test_time_training_and_the_model_is_left_alone(tiny_run):
     import torch
 
@@ -497,6 +517,55 @@ def test_fit_to_task_learns_a_colour_map():
     assert long.model.puzzle_emb.num_embeddings == 2 and long.ids == [1]
     # measured 0.16 after 2 steps and 1.0 after 150 under the default, avx2 and avx512 kernels
     assert long.stats["demo_cells"] > short.stats["demo_cells"] and long.stats["demo_cells"] > 0.9
+
+
+def test_fit_to_task_stops_once_the_demonstrations_are_fit_and_cosine_ends_at_zero():
+    import torch
+
+    from trm_hub.config import ModelConfig
+    from trm_hub.model import TRM
+    from trm_hub_plugins.arc.recipe import ArcRecipe
+    from trm_hub_plugins.arc.ttt import FIT_PASSES, fit_to_task, learning_rate_factor
+
+    assert learning_rate_factor(0, 0.0, "constant") == pytest.approx(0.1)
+    assert learning_rate_factor(50, 0.5, "constant") == 1.0
+    assert learning_rate_factor(50, 0.5, "cosine") == pytest.approx(0.5)
+    assert learning_rate_factor(50, 1.2, "cosine") == pytest.approx(0.0)
+    torch.manual_seed(0)
+    model = TRM(ModelConfig(vocab_size=12, seq_len=16, hidden_size=32, num_heads=2, T=1, n=1, halt_max_steps=1,
+                            puzzle_emb_ndim=32, ffn_multiple=16, expansion=2.0))
+    demos = [{"input": [[1, 2], [3, 1]], "output": [[5, 6], [4, 5]]}, {"input": [[2, 3]], "output": [[6, 4]]}]
+    cfg = ArcRecipe.model_validate({"lr": 3e-3, "data": {"canvas": 4, "translate": False}, "model": model.config.model_dump()})
+    fit = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=np.random.default_rng(0), max_steps=2000,
+                      log=None, until_fit=True)
+    assert fit.stats["fit"] and FIT_PASSES <= fit.stats["steps"] < 2000 and fit.stats["demo_exact"] == 1.0
+    full = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=np.random.default_rng(0), max_steps=300,
+                       log=None, schedule="cosine")
+    assert full.stats["steps"] == 300 and not full.stats["fit"]
+
+
+def test_a_trained_task_starts_from_its_trained_views():
+    import torch
+
+    from trm_hub.config import ModelConfig
+    from trm_hub.model import TRM
+    from trm_hub_plugins.arc.augment import Augmentation
+    from trm_hub_plugins.arc.ttt import _fresh_identifiers, task_views
+
+    torch.manual_seed(0)
+    model = TRM(ModelConfig(vocab_size=12, seq_len=16, hidden_size=32, num_heads=2, T=1, n=1, halt_max_steps=1,
+                            puzzle_emb_ndim=32, num_puzzle_identifiers=6, ffn_multiple=16, expansion=2.0))
+    trained = [(Augmentation(3), 4), (Augmentation(0), 2)]
+    views = task_views(5, np.random.default_rng(0), trained)
+    assert views[:2] == [Augmentation(3), Augmentation(0)] and len({v.key for v in views}) == 5
+    rows = model.puzzle_emb.weight.detach()
+    fresh = _fresh_identifiers(model, 5, [4, 2]).puzzle_emb.weight.detach()
+    assert fresh.shape == (6, 32) and torch.equal(fresh[0], torch.zeros(32))
+    assert torch.equal(fresh[1], rows[4]) and torch.equal(fresh[2], rows[2])
+    assert torch.allclose(fresh[3], (rows[4] + rows[2]) / 2) and torch.equal(fresh[3], fresh[5])
+    new = _fresh_identifiers(model, 2).puzzle_emb.weight.detach()
+    assert torch.allclose(new[1], rows[1:].mean(0)) and torch.equal(new[1], new[2])
+    assert task_views(3, np.random.default_rng(0))[0].is_identity
 
 
 def test_test_input_larger_than_the_canvas_is_a_clear_error(tiny_run):

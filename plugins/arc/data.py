@@ -168,6 +168,11 @@ def view_table(views: Sequence[View]) -> dict[str, list[tuple[Augmentation, int]
     return table
 
 
+def memorised(views: Sequence[View]) -> frozenset[str]:
+    """Demonstration fingerprints of the tasks whose test pairs were trained on too (training tasks)."""
+    return frozenset(demo_key(v.record.task["train"]) for v in views if not v.is_eval)
+
+
 @dataclass
 class ArcDataset:
     """Token splits plus the puzzle-id table: puzzle id i + 1 is `puzzles[i]` = 'source:task|augmentation'."""

@@ -38,7 +38,8 @@ def run_records(task: Any, model: Any, meta: dict[str, Any], records: Sequence[A
     problems = [task.parse(r.task) for r in records]
     labels = [f"{r.source}:{r.id}" for r in records]
     recipe = task.checkpoint(meta).recipe
-    results = solve_all(model, recipe, problems, canvas, settings, task.view_table(model, recipe), labels)
+    results = solve_all(model, recipe, problems, canvas, settings, task.view_table(model, recipe), labels,
+                        task.memorised(model, recipe))
     scores = [task_scores(r, solution) for r, (solution, _, _) in zip(records, results)]
     modes: dict[str, int] = {}
     for solution, _, _ in results:
@@ -65,7 +66,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     canvas = trained.canvas
     asked = cfg.data
     limit = asked.eval_limit
-    answer = Settings(views=asked.views, ttt_seconds=asked.ttt_seconds, seed=trained.seed, ttt_lr_scale=asked.ttt_lr_scale)
+    answer = Settings.of(asked, seed=trained.seed)
     report: dict[str, Any] = {
         "canvas": canvas, "views": asked.views, "ttt_seconds": asked.ttt_seconds, "ttt_lr_scale": asked.ttt_lr_scale,
         "device": str(next(model.parameters()).device), "eval_limit": limit,
@@ -85,7 +86,7 @@ def evaluate_checkpoint(task: Any, model: Any, meta: dict[str, Any], cfg: Any) -
     report["held_out"] = {
         "tasks": len(held),
         "source": ", ".join(trained.train_sets),
-        "no_ttt": run_records(task, model, meta, held, canvas, Settings(asked.views, 0.0, seed=trained.seed)),
+        "no_ttt": run_records(task, model, meta, held, canvas, Settings.of(asked, ttt_seconds=0.0, seed=trained.seed)),
         "ttt": run_records(task, model, meta, held, canvas, answer) if asked.ttt_seconds > 0 else None,
     }
     report["table"] = format_report(report).splitlines()

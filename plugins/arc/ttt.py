@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from trm_hub_plugins.arc.recipe import ArcRecipe
 BATCH = 16
 WARMUP = 10
 REPORT_EVERY_S = 5.0
+FIT_PASSES = 2
+"""`until_fit` stops once the last supervision step of consecutive batches covering the
+demonstration views this many times over was exactly right on every row."""
 
 
 @dataclass
@@ -53,19 +57,45 @@ def demonstration_tokens(
     return np.stack(inputs), np.stack(labels), np.asarray(ids, dtype=np.int64)
 
 
-def _fresh_identifiers(model: TRM, count: int) -> TRM:
-    """A copy of the model whose puzzle embedding has the blank id 0 and `count` new rows, each
-    starting at the mean of the trained rows (a typical task; zero when there are none)."""
+def _fresh_identifiers(model: TRM, count: int, start: Sequence[int] = ()) -> TRM:
+    """A copy of the model whose puzzle embedding has the blank id 0 and `count` new rows: row
+    k + 1 starts at trained row `start[k]` where given, the rest at the mean of the `start` rows (the
+    task as trained), else at the mean of all trained rows (a typical task; zero when there are none)."""
     tuned = copy.deepcopy(model)
     if tuned.puzzle_emb is not None:
         old = tuned.puzzle_emb.weight.detach()
         tuned.puzzle_emb = torch.nn.Embedding(count + 1, old.shape[1], device=old.device, dtype=old.dtype)
+        known = old[torch.as_tensor(list(start), dtype=torch.long, device=old.device)][:count]
         with torch.no_grad():
             tuned.puzzle_emb.weight.zero_()
-            if old.shape[0] > 1:
+            if len(known):
+                tuned.puzzle_emb.weight[1:] = known.mean(0)
+                tuned.puzzle_emb.weight[1 : 1 + len(known)] = known
+            elif old.shape[0] > 1:
                 tuned.puzzle_emb.weight[1:] = old[1:].mean(0)
         tuned.config = tuned.config.model_copy(update={"num_puzzle_identifiers": count + 1})
     return tuned
+
+
+def task_views(count: int, rng: np.random.Generator, trained: Sequence[tuple[Augmentation, int]] = ()) -> list[Augmentation]:
+    """`count` distinct views: the task's trained ones first, then random ones (the identity first when none are trained)."""
+    chosen = [aug for aug, _ in trained][:count]
+    seen = {aug.key for aug in chosen}
+    for aug in sample_augmentations(count + len(chosen), rng):
+        if len(chosen) >= count:
+            break
+        if aug.key not in seen:
+            seen.add(aug.key)
+            chosen.append(aug)
+    return chosen
+
+
+def learning_rate_factor(steps: int, progress: float, schedule: str) -> float:
+    """Warm-up over WARMUP steps, then constant, or cosine down to zero at the end of the budget."""
+    warm = min(1.0, (steps + 1) / WARMUP)
+    if schedule == "cosine":
+        return warm * 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+    return warm
 
 
 def fit_to_task(
@@ -81,14 +111,24 @@ def fit_to_task(
     label: str = "task",
     max_steps: int | None = None,
     log: Callable[[str], None] | None = _stderr,
+    on_step: Callable[[TRM, int, float], None] | None = None,
+    trained: Sequence[tuple[Augmentation, int]] = (),
+    until_fit: bool = False,
+    schedule: str = "constant",
 ) -> Tuned:
     """Train a copy of `model` on the demonstrations (each view with its own new puzzle id) for
     `seconds` (or `max_steps` optimiser steps), with deep supervision, the trainer's loss and its
     optimiser, as the checkpoint's recipe `cfg` sets them; learning rates are scaled by `lr_scale`.
+    A task the model was trained on passes its `trained` (augmentation, puzzle id) views: they come
+    first among the views fitted, each new id starting from its trained row (`_fresh_identifiers`).
+    `schedule` is "constant" or "cosine" (down to zero at the end of the budget). With `until_fit`
+    training stops early once every demonstration view has come out exactly right (`FIT_PASSES`).
+    `on_step(model, steps, seconds)` is called after every optimiser step; its own time is not
+    counted against the budget.
     """
-    augs = sample_augmentations(views, rng)
+    augs = task_views(views, rng, trained)
     usable = [p for p in demos if fits([p["input"], p["output"]], canvas)]
-    tuned = _fresh_identifiers(model, len(augs))
+    tuned = _fresh_identifiers(model, len(augs), [i for _, i in trained])
     if not usable or (seconds <= 0 and not max_steps):
         tuned.eval()
         return Tuned(tuned, augs, {"seconds": 0.0, "steps": 0, "demonstrations": len(usable)})
@@ -101,10 +141,11 @@ def fit_to_task(
     batch = min(BATCH, len(inputs))
     tuned.train()
     began = last_report = time.perf_counter()
-    steps, recent = 0, []
+    steps, recent, exact_rows = 0, [], 0
     deadline = began + seconds if seconds > 0 else float("inf")
     limit = max_steps if max_steps is not None else sys.maxsize
-    while steps < limit and time.perf_counter() < deadline:
+    fit_rows = FIT_PASSES * len(inputs) if until_fit else sys.maxsize
+    while steps < limit and time.perf_counter() < deadline and exact_rows < fit_rows:
         pick = rng.choice(len(inputs), size=batch, replace=False)
         x, y = inputs[pick], labels[pick]
         if cfg.data.translate:
@@ -113,12 +154,18 @@ def fit_to_task(
         p_t = torch.as_tensor(ids[pick], device=device) if with_ids else None
         state = tuned.initial_state(batch, device)
         for _ in range(supervision):
-            set_learning_rate(opt, lr_scale * cfg.lr * min(1.0, (steps + 1) / WARMUP))
+            progress = steps / limit if max_steps else (time.perf_counter() - began) / max(seconds, 1e-9)
+            set_learning_rate(opt, lr_scale * cfg.lr * learning_rate_factor(steps, progress, schedule))
             state, logits, q_halt = tuned.step(state, x_t, p_t)
             parts = supervision_loss(cfg, logits, y_t, q_halt)
             optimizer_step(opt, tuned, total_loss(cfg, parts).mean(), cfg)
             steps += 1
             recent = (recent + [(float(parts.correct.float().mean()), float(parts.accuracy.mean()))])[-supervision:]
+            if on_step is not None:
+                paused = time.perf_counter()
+                on_step(tuned, steps, paused - began)
+                spent = time.perf_counter() - paused
+                began, deadline, last_report = began + spent, deadline + spent, last_report + spent
             now = time.perf_counter()
             if steps >= limit or now >= deadline:
                 break
@@ -126,11 +173,13 @@ def fit_to_task(
                 last_report = now
                 log(f"arc: test-time training {label}: {now - began:.0f}/{seconds:.0f} s, {steps} steps, "
                     f"demonstration cells right {np.mean([c for _, c in recent]):.0%}")
+        exact_rows = exact_rows + batch if bool(parts.correct.all()) else 0
     tuned.eval()
     stats = {
         "seconds": round(time.perf_counter() - began, 3),
         "steps": steps,
         "demonstrations": len(usable),
+        "fit": exact_rows >= fit_rows,
         "demo_exact": round(float(np.mean([e for e, _ in recent])), 4) if recent else 0.0,
         "demo_cells": round(float(np.mean([c for _, c in recent])), 4) if recent else 0.0,
     }
