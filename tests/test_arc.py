@@ -550,13 +550,14 @@ def test_a_trained_task_starts_from_its_trained_views():
     from trm_hub.config import ModelConfig
     from trm_hub.model import TRM
     from trm_hub_plugins.arc.augment import Augmentation
-    from trm_hub_plugins.arc.ttt import _fresh_identifiers, task_views
+    from trm_hub_plugins.arc.augment import sample_augmentations
+    from trm_hub_plugins.arc.ttt import _fresh_identifiers
 
     torch.manual_seed(0)
     model = TRM(ModelConfig(vocab_size=12, seq_len=16, hidden_size=32, num_heads=2, T=1, n=1, halt_max_steps=1,
                             puzzle_emb_ndim=32, num_puzzle_identifiers=6, ffn_multiple=16, expansion=2.0))
     trained = [(Augmentation(3), 4), (Augmentation(0), 2)]
-    views = task_views(5, np.random.default_rng(0), trained)
+    views = sample_augmentations(5, np.random.default_rng(0), [aug for aug, _ in trained])
     assert views[:2] == [Augmentation(3), Augmentation(0)] and len({v.key for v in views}) == 5
     rows = model.puzzle_emb.weight.detach()
     fresh = _fresh_identifiers(model, 5, [4, 2]).puzzle_emb.weight.detach()
@@ -565,7 +566,7 @@ def test_a_trained_task_starts_from_its_trained_views():
     assert torch.allclose(fresh[3], (rows[4] + rows[2]) / 2) and torch.equal(fresh[3], fresh[5])
     new = _fresh_identifiers(model, 2).puzzle_emb.weight.detach()
     assert torch.allclose(new[1], rows[1:].mean(0)) and torch.equal(new[1], new[2])
-    assert task_views(3, np.random.default_rng(0))[0].is_identity
+    assert sample_augmentations(3, np.random.default_rng(0))[0].is_identity
 
 
 def test_test_input_larger_than_the_canvas_is_a_clear_error(tiny_run):

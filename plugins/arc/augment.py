@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -103,12 +103,13 @@ class Augmentation:
         }
 
 
-def sample_augmentations(count: int, rng: np.random.Generator) -> list[Augmentation]:
-    """The identity followed by count - 1 distinct random (symmetry, colour permutation) pairs."""
+def sample_augmentations(count: int, rng: np.random.Generator, first: Sequence[Augmentation] = ()) -> list[Augmentation]:
+    """`first` (the identity when none are given), then distinct random (symmetry, colour
+    permutation) pairs up to `count` in all."""
     if count < 1:
         raise ValueError(f"need at least one augmentation, got {count}")
-    chosen = [Augmentation()]
-    seen = {chosen[0].key}
+    chosen = list(first)[:count] or [Augmentation()]
+    seen = {aug.key for aug in chosen}
     while len(chosen) < count:
         aug = Augmentation(int(rng.integers(len(DIHEDRAL_NAMES))), random_colour_permutation(rng))
         if aug.key not in seen:

@@ -77,19 +77,6 @@ def _fresh_identifiers(model: TRM, count: int, start: Sequence[int] = ()) -> TRM
     return tuned
 
 
-def task_views(count: int, rng: np.random.Generator, trained: Sequence[tuple[Augmentation, int]] = ()) -> list[Augmentation]:
-    """`count` distinct views: the task's trained ones first, then random ones (the identity first when none are trained)."""
-    chosen = [aug for aug, _ in trained][:count]
-    seen = {aug.key for aug in chosen}
-    for aug in sample_augmentations(count + len(chosen), rng):
-        if len(chosen) >= count:
-            break
-        if aug.key not in seen:
-            seen.add(aug.key)
-            chosen.append(aug)
-    return chosen
-
-
 def learning_rate_factor(steps: int, progress: float, schedule: str) -> float:
     """Warm-up over WARMUP steps, then constant, or cosine down to zero at the end of the budget."""
     warm = min(1.0, (steps + 1) / WARMUP)
@@ -126,7 +113,7 @@ def fit_to_task(
     `on_step(model, steps, seconds)` is called after every optimiser step; its own time is not
     counted against the budget.
     """
-    augs = task_views(views, rng, trained)
+    augs = sample_augmentations(views, rng, [aug for aug, _ in trained])
     usable = [p for p in demos if fits([p["input"], p["output"]], canvas)]
     tuned = _fresh_identifiers(model, len(augs), [i for _, i in trained])
     if not usable or (seconds <= 0 and not max_steps):

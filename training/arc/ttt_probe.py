@@ -22,11 +22,11 @@ import torch
 from trm_hub.model import load_checkpoint
 from trm_hub.runtime.torch_engine import TorchEngine
 from trm_hub_plugins.arc import ttt
+from trm_hub_plugins.arc.augment import sample_augmentations
 from trm_hub_plugins.arc.data import demo_key, load_set, select_tasks
 from trm_hub_plugins.arc.evaluation import task_scores
-from trm_hub_plugins.arc.inference import predict_views, vote_solution
+from trm_hub_plugins.arc.inference import Adapted, answer_adapted, predict_views
 from trm_hub_plugins.arc.recipe import ArcData
-from trm_hub_plugins.arc.schema import ArcSolution
 from trm_hub_plugins.arc.task import ArcTask
 from trm_hub_plugins.arc.tokens import fits
 
@@ -44,12 +44,11 @@ def records(args: argparse.Namespace, data: ArcData, canvas: int) -> list:
     return chosen[args.skip : args.skip + args.first if args.first else None]
 
 
-def score(task: ArcTask, model, problem, record, canvas: int, views, ids) -> dict:
+def score(task: ArcTask, recipe, model, problem, record, canvas: int, views, ids) -> dict:
     """Test pass@2 and first-attempt cells; share of demonstration views answered exactly."""
     model.eval()
     engine = TorchEngine(model)
-    candidates, probs, _ = predict_views(engine, problem, canvas, views, ids)
-    solution = ArcSolution(**vote_solution(candidates, probs))
+    solution, _ = answer_adapted(Adapted(engine, views, ids, "test-time trained"), recipe, problem, canvas)
     passed, cells = task_scores(record, solution)
     demos = task.parse({"train": record.task["train"], "test": record.task["train"]})
     demo_grids, _, _ = predict_views(engine, demos, canvas, views, ids)
@@ -94,7 +93,7 @@ def main() -> None:
             problem = task.parse(record.task)
             rng = np.random.default_rng(args.seed)
             trained = table.get(demo_key(record.task["train"]), []) if args.from_trained else []
-            views = ttt.task_views(args.views, copy.deepcopy(rng), trained)
+            views = sample_augmentations(args.views, copy.deepcopy(rng), [aug for aug, _ in trained])
             ids = list(range(1, len(views) + 1)) if model.puzzle_emb is not None else [0] * len(views)
             pending = list(marks)
 
@@ -102,7 +101,7 @@ def main() -> None:
                 while pending and seconds >= pending[0]:
                     mark = pending.pop(0)
                     row = {"task": record.id, "mark_s": mark, "steps": steps,
-                           **score(task, tuned, problem, record, canvas, views, ids)}
+                           **score(task, recipe, tuned, problem, record, canvas, views, ids)}
                     rows.append(row)
                     sink.write(json.dumps(row) + "\n")
                     sink.flush()
