@@ -504,6 +504,7 @@ def test_fit_to_task_learns_a_colour_map():
     from trm_hub.config import ModelConfig
     from trm_hub.model import TRM
     from trm_hub_plugins.arc.recipe import ArcRecipe
+    from trm_hub_plugins.arc.inference import Settings
     from trm_hub_plugins.arc.ttt import fit_to_task
 
     torch.manual_seed(0)
@@ -512,8 +513,8 @@ def test_fit_to_task_learns_a_colour_map():
     demos = [{"input": [[1, 2], [3, 1]], "output": [[5, 6], [4, 5]]}, {"input": [[2, 3]], "output": [[6, 4]]}]
     rng = np.random.default_rng(0)
     cfg = ArcRecipe.model_validate({"lr": 3e-3, "data": {"canvas": 4, "translate": False}, "model": model.config.model_dump()})
-    short = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=rng, max_steps=2, log=None)
-    long = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=rng, max_steps=150, log=None)
+    short = fit_to_task(model, demos, 4, Settings(1, 0, ttt_steps=2, ttt_lr_scale=1.0), cfg, rng, log=None)
+    long = fit_to_task(model, demos, 4, Settings(1, 0, ttt_steps=150, ttt_lr_scale=1.0), cfg, rng, log=None)
     assert long.model.puzzle_emb.num_embeddings == 2 and long.ids == [1]
     # measured 0.16 after 2 steps and 1.0 after 150 under the default, avx2 and avx512 kernels
     assert long.stats["demo_cells"] > short.stats["demo_cells"] and long.stats["demo_cells"] > 0.9
@@ -525,6 +526,7 @@ def test_fit_to_task_stops_once_the_demonstrations_are_fit_and_cosine_ends_at_ze
     from trm_hub.config import ModelConfig
     from trm_hub.model import TRM
     from trm_hub_plugins.arc.recipe import ArcRecipe
+    from trm_hub_plugins.arc.inference import Settings
     from trm_hub_plugins.arc.ttt import FIT_PASSES, fit_to_task, learning_rate_factor
 
     assert learning_rate_factor(0, 0.0, "constant") == pytest.approx(0.1)
@@ -536,11 +538,11 @@ def test_fit_to_task_stops_once_the_demonstrations_are_fit_and_cosine_ends_at_ze
                             puzzle_emb_ndim=32, ffn_multiple=16, expansion=2.0))
     demos = [{"input": [[1, 2], [3, 1]], "output": [[5, 6], [4, 5]]}, {"input": [[2, 3]], "output": [[6, 4]]}]
     cfg = ArcRecipe.model_validate({"lr": 3e-3, "data": {"canvas": 4, "translate": False}, "model": model.config.model_dump()})
-    fit = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=np.random.default_rng(0), max_steps=2000,
-                      log=None, until_fit=True)
+    fit = fit_to_task(model, demos, 4, Settings(1, 0, ttt_steps=2000, ttt_lr_scale=1.0, ttt_until_fit=True), cfg,
+                      np.random.default_rng(0), log=None)
     assert fit.stats["fit"] and FIT_PASSES <= fit.stats["steps"] < 2000 and fit.stats["demo_exact"] == 1.0
-    full = fit_to_task(model, demos, 4, seconds=0, views=1, cfg=cfg, rng=np.random.default_rng(0), max_steps=300,
-                       log=None, schedule="cosine")
+    full = fit_to_task(model, demos, 4, Settings(1, 0, ttt_steps=300, ttt_lr_scale=1.0, ttt_schedule="cosine"), cfg,
+                       np.random.default_rng(0), log=None)
     assert full.stats["steps"] == 300 and not full.stats["fit"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import AbstractSet, Any, Sequence
 
 import sys
@@ -38,10 +38,8 @@ class Settings:
     @classmethod
     def of(cls, data: Any, **given: Any) -> "Settings":
         """The settings a recipe's data section (ArcData) gives, with `given` ones in their place."""
-        fields = {"views": data.views, "ttt_seconds": data.ttt_seconds, "seed": data.seed,
-                  "ttt_lr_scale": data.ttt_lr_scale, "ttt_schedule": data.ttt_schedule,
-                  "ttt_known": data.ttt_known, "ttt_until_fit": data.ttt_until_fit}
-        return cls(**{**fields, **given})
+        read = {f.name: getattr(data, f.name) for f in fields(cls) if hasattr(data, f.name)}
+        return cls(**{**read, **given})
 
     @property
     def trains(self) -> bool:
@@ -158,11 +156,7 @@ def adapt(
         from trm_hub.runtime.torch_engine import TorchEngine
         from trm_hub_plugins.arc.ttt import fit_to_task
 
-        tuned = fit_to_task(
-            torch_model(engine), demos, canvas, seconds=settings.ttt_seconds, views=settings.views, cfg=recipe,
-            rng=rng, lr_scale=settings.ttt_lr_scale, label=label, max_steps=settings.ttt_steps, trained=trained,
-            schedule=settings.ttt_schedule, until_fit=settings.ttt_until_fit,
-        )
+        tuned = fit_to_task(torch_model(engine), demos, canvas, settings, recipe, rng, label=label, trained=trained)
         return Adapted(TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats)
     if trained:
         chosen = trained[: settings.views]

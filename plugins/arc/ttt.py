@@ -17,6 +17,7 @@ from trm_hub.train.losses import supervision_loss, total_loss
 from trm_hub.train.optim import build_optimizer, optimizer_step, set_learning_rate
 from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations, translate_batch
 from trm_hub_plugins.arc.tokens import encode_grid, encode_label, fits
+from trm_hub_plugins.arc.inference import Settings
 from trm_hub_plugins.arc.recipe import ArcRecipe
 
 BATCH = 16
@@ -89,31 +90,28 @@ def fit_to_task(
     model: TRM,
     demos: Sequence[dict[str, Any]],
     canvas: int,
-    *,
-    seconds: float,
-    views: int,
+    settings: Settings,
     cfg: ArcRecipe,
     rng: np.random.Generator,
-    lr_scale: float = 1.0,
+    *,
     label: str = "task",
-    max_steps: int | None = None,
     log: Callable[[str], None] | None = _stderr,
     on_step: Callable[[TRM, int, float], None] | None = None,
     trained: Sequence[tuple[Augmentation, int]] = (),
-    until_fit: bool = False,
-    schedule: str = "constant",
 ) -> Tuned:
     """Train a copy of `model` on the demonstrations (each view with its own new puzzle id) for
-    `seconds` (or `max_steps` optimiser steps), with deep supervision, the trainer's loss and its
-    optimiser, as the checkpoint's recipe `cfg` sets them; learning rates are scaled by `lr_scale`.
+    `settings.ttt_seconds` (or `settings.ttt_steps` optimiser steps) over `settings.views` views, with
+    deep supervision, the trainer's loss and its optimiser, as the checkpoint's recipe `cfg` sets them;
+    learning rates are scaled by `settings.ttt_lr_scale` and follow `settings.ttt_schedule` ("constant",
+    or "cosine" down to zero at the end of the budget); with `settings.ttt_until_fit` training stops
+    early once every demonstration view has come out exactly right (`FIT_PASSES`).
     A task the model was trained on passes its `trained` (augmentation, puzzle id) views: they come
     first among the views fitted, each new id starting from its trained row (`_fresh_identifiers`).
-    `schedule` is "constant" or "cosine" (down to zero at the end of the budget). With `until_fit`
-    training stops early once every demonstration view has come out exactly right (`FIT_PASSES`).
     `on_step(model, steps, seconds)` is called after every optimiser step; its own time is not
     counted against the budget.
     """
-    augs = sample_augmentations(views, rng, [aug for aug, _ in trained])
+    seconds, max_steps, lr_scale = settings.ttt_seconds, settings.ttt_steps, settings.ttt_lr_scale
+    augs = sample_augmentations(settings.views, rng, [aug for aug, _ in trained])
     usable = [p for p in demos if fits([p["input"], p["output"]], canvas)]
     tuned = _fresh_identifiers(model, len(augs), [i for _, i in trained])
     if not usable or (seconds <= 0 and not max_steps):
@@ -131,7 +129,7 @@ def fit_to_task(
     steps, recent, exact_rows = 0, [], 0
     deadline = began + seconds if seconds > 0 else float("inf")
     limit = max_steps if max_steps is not None else sys.maxsize
-    fit_rows = FIT_PASSES * len(inputs) if until_fit else sys.maxsize
+    fit_rows = FIT_PASSES * len(inputs) if settings.ttt_until_fit else sys.maxsize
     while steps < limit and time.perf_counter() < deadline and exact_rows < fit_rows:
         pick = rng.choice(len(inputs), size=batch, replace=False)
         x, y = inputs[pick], labels[pick]
@@ -142,7 +140,7 @@ def fit_to_task(
         state = tuned.initial_state(batch, device)
         for _ in range(supervision):
             progress = steps / limit if max_steps else (time.perf_counter() - began) / max(seconds, 1e-9)
-            set_learning_rate(opt, lr_scale * cfg.lr * learning_rate_factor(steps, progress, schedule))
+            set_learning_rate(opt, lr_scale * cfg.lr * learning_rate_factor(steps, progress, settings.ttt_schedule))
             state, logits, q_halt = tuned.step(state, x_t, p_t)
             parts = supervision_loss(cfg, logits, y_t, q_halt)
             optimizer_step(opt, tuned, total_loss(cfg, parts).mean(), cfg)

@@ -41,8 +41,9 @@ def run(args: argparse.Namespace) -> None:
     index, count = (int(x) for x in args.part.split("/"))
     mine = records[index::count]
     table = task.view_table(model, recipe)
-    rows = []
-    for record in mine:
+    rows = json.loads(Path(args.out).read_text())["tasks"] if args.resume and Path(args.out).exists() else []
+    done = {row["task"] for row in rows}
+    for record in [r for r in mine if r.id not in done]:
         began = time.perf_counter()
         problem = task.parse({"train": record.task["train"], "test": [{"input": p["input"]} for p in record.task["test"]]})
         adapted = task.adapt(model, checkpoint, problem)
@@ -55,13 +56,18 @@ def run(args: argparse.Namespace) -> None:
                "top_votes": solution.votes[0][0] if solution.votes and solution.votes[0] else 0}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
-    settings = task.settings(recipe)
-    out = {"eval_set": args.eval_set, "part": args.part, "checkpoint": str(args.checkpoint), "overrides": args.set,
-           "settings": settings.__dict__, "canvas": canvas, "tasks": rows}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.out).with_suffix(".tmp")
-    tmp.write_text(json.dumps(out, indent=1))
-    tmp.replace(args.out)
+        out = {"eval_set": args.eval_set, "part": args.part, "checkpoint": str(args.checkpoint), "overrides": args.set,
+               "settings": task.settings(recipe).__dict__, "canvas": canvas, "done": len(rows) == len(mine),
+               "tasks": rows}
+        write_atomically(Path(args.out), json.dumps(out, indent=1))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file, so a stopped run leaves the last whole table."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def merge(args: argparse.Namespace) -> None:
@@ -97,6 +103,7 @@ def main() -> None:
     one.add_argument("--set", action="append", default=[], help="answering setting, e.g. data.ttt_seconds=60")
     one.add_argument("--threads", type=int, default=1)
     one.add_argument("--out", required=True)
+    one.add_argument("--resume", action="store_true", help="keep the tasks already in --out and answer the rest")
     both = sub.add_parser("merge", help="one table from the slices")
     both.add_argument("parts", nargs="+")
     both.add_argument("--first", type=int, default=12, help="also report the first N tasks by id")

@@ -25,7 +25,7 @@ from trm_hub_plugins.arc import ttt
 from trm_hub_plugins.arc.augment import sample_augmentations
 from trm_hub_plugins.arc.data import demo_key, load_set, select_tasks
 from trm_hub_plugins.arc.evaluation import task_scores
-from trm_hub_plugins.arc.inference import Adapted, answer_adapted, predict_views
+from trm_hub_plugins.arc.inference import Adapted, Settings, answer_adapted, predict_views
 from trm_hub_plugins.arc.recipe import ArcData
 from trm_hub_plugins.arc.task import ArcTask
 from trm_hub_plugins.arc.tokens import fits
@@ -108,9 +108,9 @@ def main() -> None:
                     print(json.dumps(row), file=sys.stderr, flush=True)
 
             demos = [p for p in record.task["train"]]
-            ttt.fit_to_task(model, demos, canvas, seconds=marks[-1] + 0.01, views=args.views, cfg=recipe, rng=rng,
-                            lr_scale=args.lr_scale, label=record.id, log=None, on_step=at_step,
-                            trained=trained, schedule=args.schedule)
+            settings = Settings(args.views, marks[-1] + 0.01, ttt_lr_scale=args.lr_scale, ttt_schedule=args.schedule)
+            ttt.fit_to_task(model, demos, canvas, settings, recipe, rng, label=record.id, log=None, on_step=at_step,
+                            trained=trained)
     print(f"{'mark s':>7} {'tasks':>5} {'solved':>6} {'pass@2':>7} {'cells':>6} {'demo views exact':>16} {'steps':>6}")
     for mark in marks:
         at = [r for r in rows if r["mark_s"] == mark]
