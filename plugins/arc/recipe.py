@@ -11,7 +11,7 @@ from trm_hub.config import Strict, TrainConfig, set_derived
 from trm_hub_plugins.arc.tokens import VOCAB_SIZE
 from trm_hub_plugins.arc.schema import MAX_SIDE
 
-DEFAULT_TTT_SECONDS = 30.0
+DEFAULT_TTT_SECONDS = 120.0
 TTT_ENV = "TRM_HUB_ARC_TTT_SECONDS"
 VIEWS_ENV = "TRM_HUB_ARC_VIEWS"
 PAPER_STEPS = 518_000
@@ -70,7 +70,7 @@ class ArcData(Strict):
 
 CPU_PRESET: dict[str, Any] = {
     "data": {"canvas": 10, "train_sets": ["arc1/train"], "eval_set": "arc1/eval", "augmentations": 8,
-             "held_out": 12, "views": 8},
+             "held_out": 12, "views": 32, "ttt_schedule": "cosine", "ttt_known": True},
     "model": {"mixer": "attention", "pos_encodings": "rope", "hidden_size": 64, "num_heads": 4,
               "expansion": 4.0, "ffn_multiple": 32, "T": 2, "n": 2, "halt_max_steps": 8,
               "halt_input": "mean", "puzzle_emb_ndim": 64},
