@@ -1,4 +1,4 @@
-"""The ARC model's learning curve across its runs: the shipped 4000-step run, then the long leg
+"""The ARC model's learning curve across its runs: the first 4000-step run, then the long leg
 warm-started from it, in-training token accuracy on the evaluation tasks' test pairs (trained
 views, 256 examples) against total optimiser steps, and the training batches' token accuracy.
 
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-LEGS = [(HERE.parent / "metrics.jsonl", 0, "shipped run (4000 steps)"),
+LEGS = [(HERE.parent / "metrics.jsonl", 0, "first run (4000 steps, shipped before)"),
         (HERE / "metrics.jsonl", 4000, "long leg (warm start, +12000 steps)")]
 
 
