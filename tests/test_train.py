@@ -66,6 +66,31 @@ def test_resume_continues_exactly(tmp_path):
     assert losses(tmp_path / "split") == losses(tmp_path / "whole")[15:]
 
 
+def test_a_resumed_run_logs_each_step_once(tmp_path):
+    task = SortTask()
+    common = {"steps": 8, "log_every": 1, "eval_every": 0, "eval_samples": 32}
+    train(task, sort_config(out_dir=str(tmp_path / "whole"), **common))
+    whole = (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines(keepends=True)
+
+    first = Trainer(task, sort_config(out_dir=str(tmp_path / "split"), **common))
+    for _ in range(4):
+        first.train_step()
+    first.save_train_state()
+    # a run stopped at step 6 has logged two steps past its last saved state
+    (tmp_path / "split" / "metrics.jsonl").write_text("".join(whole[:6]))
+    train(task, sort_config(out_dir=str(tmp_path / "split"), resume=True, **common))
+    assert losses(tmp_path / "split") == losses(tmp_path / "whole")
+
+
+def test_resume_takes_new_answering_settings_but_not_new_data(tmp_path):
+    task = SortTask()
+    common = {"out_dir": str(tmp_path), "eval_samples": 8, "checkpoint_every": 4}
+    train(task, sort_config(steps=4, **common))
+    assert Trainer(task, sort_config(steps=8, resume=True, data={"views": 3}, **common)).step == 4
+    with pytest.raises(HubError, match="config differs.*data"):
+        Trainer(task, sort_config(steps=8, resume=True, data={"train_size": 2000}, **common))
+
+
 def test_resume_refuses_a_changed_config(tmp_path):
     task = SortTask()
     train(task, sort_config(out_dir=str(tmp_path), steps=4, eval_samples=8))

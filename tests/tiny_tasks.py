@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from trm_hub.config import TrainConfig
+from trm_hub.config import ANSWERING, TrainConfig
 from trm_hub.task import Problem, Solution, Split, Task, TaskData
 
 
@@ -15,6 +15,8 @@ class SortData(BaseModel):
     length: int = 4
     train_size: int = 4000
     test_size: int = 256
+    views: int = Field(1, ge=1, description="an answering setting (the sort task answers one view)",
+                       json_schema_extra=ANSWERING)
 
 
 class SortRecipe(TrainConfig):

@@ -8,6 +8,16 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 
+ANSWERING = {"answering": True}
+"""`json_schema_extra` of a data field that says how a trained model answers, not how it trains."""
+
+
+def answering_fields(data: type[BaseModel]) -> set[str]:
+    """A data section's fields marked ANSWERING: a resumed run may change them."""
+    return {name for name, field in data.model_fields.items()
+            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("answering")}
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 

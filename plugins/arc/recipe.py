@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from trm_hub.config import Strict, TrainConfig, set_derived
+from trm_hub.config import ANSWERING, Strict, TrainConfig, set_derived
 from trm_hub_plugins.arc.tokens import VOCAB_SIZE
 from trm_hub_plugins.arc.schema import MAX_SIDE
 
@@ -39,13 +39,18 @@ class ArcData(Strict):
     max_eval_tasks: int | None = Field(None, ge=1, description="use only the first N evaluation tasks that fit")
     held_out: int = Field(0, ge=0, description="training-set tasks kept out of training, to measure novel tasks")
     seed: int = Field(0, description="seed of the augmentations and of the held-out choice")
-    views: int = Field(8, ge=1, description="views voted over when answering")
-    ttt_seconds: float = Field(DEFAULT_TTT_SECONDS, ge=0, description="test-time training budget per novel task")
-    ttt_lr_scale: float = Field(3.0, gt=0, description="test-time training learning rates = the run's times this")
+    views: int = Field(8, ge=1, description="views voted over when answering", json_schema_extra=ANSWERING)
+    ttt_seconds: float = Field(DEFAULT_TTT_SECONDS, ge=0, description="test-time training budget per novel task",
+                               json_schema_extra=ANSWERING)
+    ttt_lr_scale: float = Field(3.0, gt=0, description="test-time training learning rates = the run's times this",
+                                json_schema_extra=ANSWERING)
     ttt_schedule: Literal["constant", "cosine"] = Field(
-        "constant", description="test-time learning rate: constant after warm-up, or cosine down to zero at the budget's end")
-    ttt_known: bool = Field(False, description="test-time train evaluation tasks whose demonstrations were trained on too, from their trained views")
-    ttt_until_fit: bool = Field(False, description="stop test-time training early once every demonstration view comes out exact")
+        "constant", description="test-time learning rate: constant after warm-up, or cosine down to zero at the budget's end",
+        json_schema_extra=ANSWERING)
+    ttt_known: bool = Field(False, description="test-time train evaluation tasks whose demonstrations were "
+                            "trained on too, from their trained views", json_schema_extra=ANSWERING)
+    ttt_until_fit: bool = Field(False, description="stop test-time training early once every demonstration "
+                                "view comes out exact", json_schema_extra=ANSWERING)
     eval_limit: int | None = Field(None, ge=1, description="evaluate at most N tasks per set (quick checks)")
 
     @field_validator("train_sets")

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from trm_hub.config import Strict, TrainConfig, set_derived
+from trm_hub.config import ANSWERING, Strict, TrainConfig, set_derived
 from trm_hub_plugins.maze.tokens import VOCAB_SIZES
 
 Size = tuple[int, int]
@@ -60,13 +60,17 @@ class MazeData(Strict):
                                                 "on a shortest path, or every open cell's distance to G modulo 3 "
                                                 "(the route steps down them from S)")
     own_canvas: bool = Field(False, description="answer each maze on a canvas of its own longer side "
-                             "instead of padding it to data.canvas (a grid-local model reads any size)")
+                             "instead of padding it to data.canvas (a grid-local model reads any size)",
+                             json_schema_extra=ANSWERING)
     views: int = Field(8, ge=1, le=8, description="symmetric views answered at inference; the "
-                       "shortest S..G route they propose is kept (1 = the maze as given)")
+                       "shortest S..G route they propose is kept (1 = the maze as given)",
+                       json_schema_extra=ANSWERING)
     first_views: int | None = Field(2, ge=1, description="views answered first; the rest only for mazes whose "
-                                    "first views do not settle (None = every view)")
+                                    "first views do not settle (None = every view)",
+                                    json_schema_extra=ANSWERING)
     settle_q: float | None = Field(4.0, description="the first views settle a maze when they mark the same "
-                                   "route and each one's Q-halt logit exceeds this (None: agreement alone)")
+                                   "route and each one's Q-halt logit exceeds this (None: agreement alone)",
+                                   json_schema_extra=ANSWERING)
 
     @model_validator(mode="after")
     def _sizes_fit(self) -> "MazeData":

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from trm_hub.config import Strict, TrainConfig, set_derived
+from trm_hub.config import ANSWERING, Strict, TrainConfig, set_derived
 from trm_hub_plugins.molecule.properties import DEFAULT_PROPERTY, resolve_property
 from trm_hub_plugins.molecule.tokenizer import default_vocabulary
 
@@ -40,7 +40,8 @@ class MoleculeData(Strict):
         description="randomised SMILES: none, a fresh one per training batch, or `copies` made up front",
     )
     copies: int = Field(20, ge=0, description="randomised copies of each training molecule (augment=fixed)")
-    views: int = Field(16, ge=1, description="SMILES per molecule averaged at inference (canonical + random)")
+    views: int = Field(16, ge=1, description="SMILES per molecule averaged at inference (canonical + random)",
+                       json_schema_extra=ANSWERING)
     label_mean: float | None = Field(None, description="training-label mean; filled by build_dataset")
     label_std: float | None = Field(None, description="training-label standard deviation; filled by build_dataset")
     baseline_trees: int = Field(300, ge=1, description="random-forest trees in the eval report's baseline")

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from trm_hub.config import Strict, TrainConfig
+from trm_hub.config import ANSWERING, Strict, TrainConfig
 from trm_hub_plugins.sudoku.generate import BANDS, standard_bands
 from trm_hub_plugins.sudoku.tokens import vocab_size
 
@@ -38,14 +38,16 @@ class SudokuData(Strict):
     workers: int | None = Field(1, ge=1, description="processes generating puzzles; None = every CPU")
     cache: bool = Field(True, description="keep generated puzzles under ~/.cache/trm-hub/sudoku")
     views: int = Field(8, ge=1, le=64, description="transformed views answered at inference; the grid "
-                       "most views give is kept (1 = the puzzle as given)")
+                       "most views give is kept (1 = the puzzle as given)", json_schema_extra=ANSWERING)
     first_views: int | None = Field(2, ge=1, description="views answered first; the rest only for puzzles "
-                                    "whose first views disagree (None = every view for every puzzle)")
+                                    "whose first views disagree (None = every view for every puzzle)",
+                                    json_schema_extra=ANSWERING)
     checked_views: int = Field(256, ge=0, le=1024, description="0: the vote alone decides. Else the exact checker "
                                "settles a puzzle at the first wave of views that gives a valid grid (the model's "
-                               "own grid is kept), and puzzles without one get more views, doubling up to this many")
+                               "own grid is kept), and puzzles without one get more views, doubling up to this many",
+                               json_schema_extra=ANSWERING)
     checked_steps: int | None = Field(None, ge=1, description="step limit of the views beyond `views` "
-                                      "(None = the model's own)")
+                                      "(None = the model's own)", json_schema_extra=ANSWERING)
 
     judge_puzzles: int = Field(250, ge=0, description="puzzles of each held-out-only band (9x9: hardest) "
                                "judged in the eval report besides the test bands (0 = none)")

@@ -3,7 +3,7 @@
 Usage: python training/sudoku/answer_settings.py MODEL data.KEY=VALUE ...
 e.g.   python training/sudoku/answer_settings.py sudoku-9x9 data.checked_views=64
 
-Only `data.*` answering fields are accepted (views, first_views, checked_views, checked_steps);
+Only the recipe's `data.*` answering fields are accepted (views, first_views, checked_views, checked_steps);
 the values are validated by the recipe before anything is written.
 """
 
@@ -13,12 +13,13 @@ import json
 import sys
 from pathlib import Path
 
+from trm_hub.config import answering_fields
 from trm_hub.files import atomic_write_text
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
-from trm_hub_plugins.sudoku.recipe import SudokuRecipe
+from trm_hub_plugins.sudoku.recipe import SudokuData, SudokuRecipe
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "plugins/sudoku/weights"
-ANSWERING = {"views", "first_views", "checked_views", "checked_steps"}
+ANSWERING = answering_fields(SudokuData)
 
 
 def main(name: str, settings: list[str]) -> None:

@@ -15,10 +15,10 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from trm_hub.config import TrainConfig
+from trm_hub.config import TrainConfig, answering_fields
 from trm_hub.errors import HubError, one_line
 from trm_hub.model import TRM, resolve_device, save_checkpoint
-from trm_hub.files import atomic_write
+from trm_hub.files import atomic_write, atomic_write_text
 from trm_hub.plot import draw_run
 from trm_hub.task import Task, TaskData
 from trm_hub.train.ema import EMA
@@ -72,6 +72,16 @@ def start_from(model: TRM, path: Path) -> None:
         raise HubError(f"init_from={path} does not fit this model: {', '.join((wrong + extra)[:4])} "
                        f"differ{' and more' if len(wrong) + len(extra) > 4 else ''}")
     model.load_state_dict(tensors)
+
+
+def drop_metrics_after(path: Path, step: int) -> None:
+    """Keep only the metrics log's records up to `step`: a resumed run logs the steps after it again."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+    if len(kept) < len(lines):
+        atomic_write_text(path, "".join(kept))
 
 
 class Trainer:
@@ -196,6 +206,8 @@ class Trainer:
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
             atomic_write(self.out / "config.json", lambda t: Path(t).write_text(cfg.model_dump_json(indent=1) + "\n"))
+        if main and cfg.resume:
+            drop_metrics_after(self.out / "metrics.jsonl", self.step)
         log = (self.out / "metrics.jsonl").open("a") if main else None
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {self.model_name}", file=sys.stderr,
                    disable=not main or None, dynamic_ncols=True)
@@ -288,11 +300,15 @@ class Trainer:
 
     def comparable(self, config: dict[str, Any]) -> dict[str, Any]:
         """A config as resume compares it: read through the current recipe (so settings added
-        since the run was saved take their defaults), without steps, resume and out_dir."""
+        since the run was saved take their defaults), without steps, resume, out_dir and the data
+        section's answering settings."""
         try:
             config = json.loads(type(self.cfg).model_validate(config).model_dump_json())
         except ValueError:
             pass
+        if isinstance(config.get("data"), dict):
+            answering = answering_fields(type(self.cfg).model_fields["data"].annotation)
+            config = {**config, "data": {k: v for k, v in config["data"].items() if k not in answering}}
         return {k: v for k, v in config.items() if k not in {"steps", "resume", "out_dir"}}
 
     def load_train_state(self) -> None:

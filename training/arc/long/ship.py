@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from trm_hub.config import answering_fields
 from trm_hub.model import load_checkpoint, save_checkpoint
 from trm_hub.model.export import export_step
 from trm_hub.registry import sha256_of
@@ -17,13 +18,12 @@ from trm_hub_plugins.arc.recipe import CPU_PRESET, ArcData
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = ROOT / "plugins/arc/weights/arc"
-ANSWERING = ("views", "ttt_seconds", "ttt_schedule", "ttt_known", "ttt_until_fit")
 
 
 def main(checkpoint: str, figures: str) -> None:
     model, meta = load_checkpoint(checkpoint)
     previous = SHIPPED.with_suffix(".safetensors")
-    answering = ArcData.model_validate(CPU_PRESET["data"]).model_dump(include=set(ANSWERING))
+    answering = ArcData.model_validate(CPU_PRESET["data"]).model_dump(include=answering_fields(ArcData))
     data = {**meta["train"]["data"], **answering}
     before = json.loads(previous.with_suffix(".json").read_text())
     meta = {**meta, "train": {**meta["train"], "data": data},
