@@ -640,7 +640,7 @@ def test_arc_command_help_states_the_default_budget():
     result = CliRunner().invoke(cli, ["arc", "--help"])
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert "--ttt-seconds" in text and "TRM_HUB_ARC_TTT_SECONDS" in text and "120 for the cpu model" in text
+    assert "--ttt-seconds" in text and "TRM_HUB_ARC_TTT_SECONDS" in text and "115 for the cpu model" in text
 
 
 def test_paper_preset_builds_canvas_30_data():

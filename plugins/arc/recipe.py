@@ -11,7 +11,7 @@ from trm_hub.config import ANSWERING, Strict, TrainConfig, set_derived
 from trm_hub_plugins.arc.tokens import VOCAB_SIZE
 from trm_hub_plugins.arc.schema import MAX_SIDE
 
-DEFAULT_TTT_SECONDS = 120.0
+DEFAULT_TTT_SECONDS = 115.0
 TTT_ENV = "TRM_HUB_ARC_TTT_SECONDS"
 VIEWS_ENV = "TRM_HUB_ARC_VIEWS"
 PAPER_STEPS = 518_000
