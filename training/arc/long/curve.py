@@ -1,5 +1,5 @@
 """The ARC model's learning curve across its runs: the first 4000-step run, then the long leg
-warm-started from it, in-training token accuracy on the evaluation tasks' test pairs (trained
+warm-started from it, the third leg warm-started from that (a candidate, not shipped), in-training token accuracy on the evaluation tasks' test pairs (trained
 views, 256 examples) against total optimiser steps, and the training batches' token accuracy.
 
     python training/arc/long/curve.py   # writes training/arc/long/learning_curve.png
@@ -18,7 +18,8 @@ import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LEGS = [(HERE.parent / "metrics.jsonl", 0, "first run (4000 steps, shipped before)"),
-        (HERE / "metrics.jsonl", 4000, "long leg (warm start, +12000 steps)")]
+        (HERE / "metrics.jsonl", 4000, "long leg (warm start, +12000 steps)"),
+        (HERE / "leg3" / "metrics.jsonl", 16000, "third leg (warm start, +8250 steps; candidate)")]
 
 
 def read(path: Path, offset: int) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
