@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 LEGS = [(HERE.parent / "metrics.jsonl", 0, "first run (4000 steps, shipped before)"),
         (HERE / "metrics.jsonl", 4000, "long leg (warm start, +12000 steps)"),
-        (HERE / "leg3" / "metrics.jsonl", 16000, "third leg (warm start, +8250 steps; candidate)")]
+        (HERE / "leg3" / "metrics.jsonl", 16000, "third leg (warm start, +24000 steps; candidate)")]
 
 
 def read(path: Path, offset: int) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
