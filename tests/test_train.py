@@ -185,3 +185,15 @@ def test_init_from_starts_a_run_from_a_checkpoints_weights(tmp_path):
         Trainer(task, sort_config(out_dir=str(tmp_path / "other"), model=narrower, init_from=str(first)))
     with pytest.raises(HubError, match="cannot read the checkpoint"):
         Trainer(task, sort_config(out_dir=str(tmp_path / "other"), init_from=str(tmp_path / "none.safetensors")))
+
+
+def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_keeps_its_last_saved_state(tmp_path):
+    cfg = sort_config(out_dir=str(tmp_path), steps=40, log_every=1, checkpoint_every=1, warmup_steps=0, lr=1e30)
+    with pytest.raises(HubError, match="the loss became nan") as stopped:
+        train(SortTask(), cfg)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    bad = rows[-1]["step"]
+    assert all(np.isfinite(r["loss"]) for r in rows[:-1]) and not np.isfinite(rows[-1]["loss"])
+    saved = json.loads((tmp_path / "train_state.json").read_text())["step"]
+    assert saved == bad - 1 and f"holds step {saved}" in str(stopped.value)
+    assert not (tmp_path / "sort.safetensors").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -109,6 +110,7 @@ class Trainer:
         self.net: torch.nn.Module = self.model
         self.stream = ExampleStream(len(self.data.train), cfg.seed)
         self.step = 0
+        self.saved_step: int | None = None
         b = cfg.batch_size
         if b % self.dist.world:
             raise HubError(f"batch_size {b} is not divisible by the {self.dist.world} processes")
@@ -216,6 +218,10 @@ class Trainer:
         try:
             while self.step < cfg.steps:
                 rec = self.train_step()
+                if not math.isfinite(rec["loss"]):
+                    if log:
+                        log.write(json.dumps(rec) + "\n")
+                    raise HubError(self.diverged_message(rec["loss"]))
                 seen += cfg.batch_size
                 rec["samples_per_s"] = seen / (time.perf_counter() - t0)
                 bar.update(1)
@@ -270,8 +276,16 @@ class Trainer:
             weights = {k: v.detach().cpu().clone() for k, v in self.eval_model().state_dict().items()}
             self.best = {"score": score, "step": self.step, "metrics": metrics, "weights": weights}
 
+    def diverged_message(self, loss: float) -> str:
+        """What to tell the user when the loss stops being finite: nothing of this step was saved."""
+        saved = self.out / "train_state.safetensors"
+        where = f"{saved} holds step {self.saved_step}" if self.saved_step is not None else "no train state was saved"
+        return (f"training stopped: the loss became {loss} at step {self.step}; nothing of it was saved "
+                f"({where}; resume=true with a lower lr continues from there)")
+
     def save_train_state(self) -> None:
         """Everything needed to continue exactly: weights, EMA, optimiser, carry, randomness."""
+        self.saved_step = self.step
         y, z = self.dist.gather(self.state.y), self.dist.gather(self.state.z)
         if not self.dist.main:
             return
@@ -335,7 +349,7 @@ class Trainer:
         self.state = type(self.state)(t["carry.y"][self.rows].to(self.device), t["carry.z"][self.rows].to(self.device))
         torch.set_rng_state(t["torch_rng"])
         self.stream.load_state(meta["stream"], t["stream_order"].numpy())
-        self.step = meta["step"]
+        self.step = self.saved_step = meta["step"]
         if meta.get("best"):
             weights = {k[5:]: v for k, v in t.items() if k.startswith("best.")}
             self.best = {**meta["best"], "weights": weights}
