@@ -51,6 +51,13 @@ def apply_maps(tokens: np.ndarray, cell_maps: np.ndarray, digit_maps: np.ndarray
     return np.take_along_axis(relabelled, cell_maps, axis=1)
 
 
+def undo_maps(tokens: np.ndarray, cell_maps: np.ndarray, digit_maps: np.ndarray) -> np.ndarray:
+    """The inverse of `apply_maps` for token rows [B, L] (no ignored labels): cells moved back, then
+    digits relabelled back."""
+    moved_back = np.take_along_axis(tokens, np.argsort(cell_maps, axis=1), axis=1)
+    return np.take_along_axis(np.argsort(digit_maps, axis=1), moved_back, axis=1)
+
+
 def row_keys(tokens: np.ndarray) -> list[bytes]:
     """Hashable keys of token rows (used to keep held-out puzzles out of training)."""
     rows = np.ascontiguousarray(np.asarray(tokens, dtype=np.uint8))

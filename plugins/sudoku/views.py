@@ -9,7 +9,7 @@ import numpy as np
 
 from trm_hub.runtime import Engine, Result, as_array, as_engine
 from trm_hub.views import ViewAnswers
-from trm_hub_plugins.sudoku.augment import apply_maps, random_cell_maps, random_digit_maps
+from trm_hub_plugins.sudoku.augment import apply_maps, random_cell_maps, random_digit_maps, undo_maps
 from trm_hub_plugins.sudoku.tokens import to_digits, vocab_size
 
 VIEWS_SEED = 0
@@ -81,8 +81,7 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
     answered = ViewAnswers(
         engine, given, total,
         to_view=lambda v, rows: apply_maps(given[rows], cells[v][rows], digits[v][rows]),
-        from_view=lambda v, rows, out: np.take_along_axis(
-            np.argsort(digits[v][rows], axis=1), np.take_along_axis(out, np.argsort(cells[v][rows], axis=1), axis=1), axis=1),
+        from_view=lambda v, rows, out: undo_maps(out, cells[v][rows], digits[v][rows]),
         cpu_rows=CPU_ROWS, halt_threshold=halt_threshold)
     valid = np.zeros((total, batch), dtype=bool)
     open_rows, done = np.arange(batch), 0

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from trm_hub.registry import SHIPPED_REGISTRY, Registry
-from trm_hub_plugins.sudoku.augment import apply_maps
+from trm_hub_plugins.sudoku.augment import apply_maps, undo_maps
 from trm_hub_plugins.sudoku.data import held_out_set
 from trm_hub_plugins.sudoku.task import SudokuTask
 from trm_hub_plugins.sudoku.tokens import to_tokens
@@ -64,10 +64,7 @@ def answer(model, given: np.ndarray, views: int, sigma: float, steps: int) -> tu
              for i in range(0, len(stacked), ROWS)]
     seconds = time.perf_counter() - began
     out = torch.cat(parts).numpy().reshape(views, len(given), -1)
-    back = np.stack([np.take_along_axis(np.argsort(digits[v], axis=1),
-                                        np.take_along_axis(out[v], np.argsort(cells[v], axis=1), axis=1), axis=1)
-                     for v in range(views)])
-    return back, seconds
+    return np.stack([undo_maps(out[v], cells[v], digits[v]) for v in range(views)]), seconds
 
 
 def main() -> None:
