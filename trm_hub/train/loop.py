@@ -280,8 +280,9 @@ class Trainer:
         """What to tell the user when the loss stops being finite: nothing of this step was saved."""
         saved = self.out / "train_state.safetensors"
         where = f"{saved} holds step {self.saved_step}" if self.saved_step is not None else "no train state was saved"
-        return (f"training stopped: the loss became {loss} at step {self.step}; nothing of it was saved "
-                f"({where}; resume=true with a lower lr continues from there)")
+        return (f"training stopped: the loss became {loss} at step {self.step}; nothing of that step was saved "
+                f"({where}; resuming it as configured repeats the same steps, so change the recipe, e.g. a lower lr, "
+                f"in a new out_dir)")
 
     def save_train_state(self) -> None:
         """Everything needed to continue exactly: weights, EMA, optimiser, carry, randomness."""
