@@ -35,6 +35,15 @@ def test_stablemax_matches_its_definition():
     assert token_loss(logits, labels, "stablemax").item() == pytest.approx(-np.log(3 / 4.75), rel=1e-6)
 
 
+def test_stablemax_gradient_is_finite_at_a_logit_of_exactly_one():
+    x = torch.tensor([[1.0, 0.5, -2.0, 0.0]], requires_grad=True)
+    stablemax_log_probs(x)[0, 0].backward()
+    s = torch.tensor([2.0, 1.5, 1 / 3, 1.0], dtype=torch.float64)
+    expected = torch.tensor([1 / 2 - 1 / s.sum(), -1 / s.sum(), -(1 / 9) / s.sum(), -1 / s.sum()])
+    assert torch.isfinite(x.grad).all()
+    assert torch.allclose(x.grad[0], expected.float(), atol=1e-6)
+
+
 def test_sort_task_trains_to_exact_accuracy_and_halts_early(tmp_path):
     task = SortTask()
     cfg = sort_config(out_dir=str(tmp_path))

@@ -78,8 +78,11 @@ def predict_views(
     views: Sequence[Augmentation],
     ids: Sequence[int],
     threshold: float = 0.0,
+    max_steps: int | None = None,
+    adaptive: bool = True,
 ) -> tuple[list[list[Grid | None]], list[list[float]], list[int]]:
-    """Per test input: the grid each view predicts (in the original frame), its Q-halt probability; steps used."""
+    """Per test input: the grid each view predicts (in the original frame), its Q-halt probability; steps used
+    (at most `max_steps`, the model's own limit by default; every one of them unless `adaptive`)."""
     engine = as_engine(engine)
     tokens = [encode_grid(aug.apply(item.input), canvas) for item in problem.test for aug in views]
     puzzle = [pid for _ in problem.test for pid in ids]
@@ -89,7 +92,7 @@ def predict_views(
     for start in range(0, len(tokens), INFER_BATCH):
         x = np.stack(tokens[start : start + INFER_BATCH])
         p = np.asarray(puzzle[start : start + INFER_BATCH]) if engine.config.puzzle_emb_ndim else None
-        result = engine.infer(x, p, halt_threshold=threshold)
+        result = engine.infer(x, p, halt_threshold=threshold, max_steps=max_steps, adaptive=adaptive)
         outputs = result.outputs
         probs += (1.0 / (1.0 + np.exp(-result.q_halt.astype(np.float64)))).tolist()
         steps += result.steps.tolist()

@@ -25,7 +25,8 @@ from trm_hub_plugins.arc import ttt
 from trm_hub_plugins.arc.augment import sample_augmentations
 from trm_hub_plugins.arc.data import demo_key, load_set, select_tasks
 from trm_hub_plugins.arc.evaluation import task_scores
-from trm_hub_plugins.arc.inference import Adapted, Settings, answer_adapted, predict_views
+from trm_hub_plugins.arc.inference import Adapted, Settings, answer_adapted, predict_views, vote_solution
+from trm_hub_plugins.arc.schema import ArcSolution
 from trm_hub_plugins.arc.recipe import ArcData
 from trm_hub_plugins.arc.task import ArcTask
 from trm_hub_plugins.arc.tokens import fits
@@ -59,6 +60,23 @@ def score(task: ArcTask, recipe, model, problem, record, canvas: int, views, ids
             "top_votes": votes}
 
 
+VARIANTS = {"halt": (None, True), "all8": (8, False), "all16": (16, False), "all32": (32, False)}
+"""Answer settings scored at the last mark: (step limit, whether a view stops once its Q head says halt)."""
+
+
+def variant_scores(recipe, model, problem, record, canvas: int, views, ids) -> dict:
+    """pass@2 and first-attempt cells of the same fitted model under each answer setting of VARIANTS."""
+    model.eval()
+    engine = TorchEngine(model)
+    out = {}
+    for name, (max_steps, adaptive) in VARIANTS.items():
+        grids, probs, _ = predict_views(engine, problem, canvas, views, ids, recipe.halt_threshold, max_steps, adaptive)
+        passed, cells = task_scores(record, ArcSolution(**vote_solution(grids, probs), views=len(views)))
+        out[name] = {"pass@2": passed, "cells": round(cells, 4)}
+    model.train()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default=str(ROOT / "plugins/arc/weights/arc.safetensors"))
@@ -75,6 +93,8 @@ def main() -> None:
                         help="a task the model was trained on starts from its trained views' puzzle ids")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--variants", action="store_true",
+                        help="at the last mark, also score the answer settings of VARIANTS (step limits, halting)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -102,6 +122,8 @@ def main() -> None:
                     mark = pending.pop(0)
                     row = {"task": record.id, "mark_s": mark, "steps": steps,
                            **score(task, recipe, tuned, problem, record, canvas, views, ids)}
+                    if args.variants and not pending:
+                        row["variants"] = variant_scores(recipe, tuned, problem, record, canvas, views, ids)
                     rows.append(row)
                     sink.write(json.dumps(row) + "\n")
                     sink.flush()
@@ -118,6 +140,11 @@ def main() -> None:
             print(f"{mark:7.0f} {len(at):5d} {sum(r['pass@2'] == 1.0 for r in at):6d} "
                   f"{np.mean([r['pass@2'] for r in at]):7.1%} {np.mean([r['cells'] for r in at]):6.1%} "
                   f"{np.mean([r['demo_views_exact'] for r in at]):16.1%} {np.mean([r['steps'] for r in at]):6.0f}")
+    last = [r for r in rows if "variants" in r]
+    for name in VARIANTS if last else ():
+        scored = [r["variants"][name] for r in last]
+        print(f"answer {name:>6}: {sum(v['pass@2'] == 1.0 for v in scored)} solved of {len(scored)}, "
+              f"pass@2 {np.mean([v['pass@2'] for v in scored]):.1%}, cells {np.mean([v['cells'] for v in scored]):.1%}")
 
 
 if __name__ == "__main__":

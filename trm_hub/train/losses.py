@@ -11,9 +11,13 @@ IGNORE = -100
 
 
 def stablemax_log_probs(logits: torch.Tensor) -> torch.Tensor:
-    """log(s(x_i) / sum_j s(x_j)) with s(x) = x + 1 (x >= 0) or 1 / (1 - x), in float64."""
+    """log(s(x_i) / sum_j s(x_j)) with s(x) = x + 1 (x >= 0) or 1 / (1 - x), in float64.
+
+    The 1 / (1 - x) branch sees only x <= 0: `torch.where` back-propagates through both branches,
+    and at a logit of exactly 1 an unclamped branch's infinite gradient times zero would make the
+    whole gradient NaN."""
     x = logits.double()
-    s = torch.where(x >= 0, x + 1, 1 / (1 - x))
+    s = torch.where(x >= 0, x + 1, 1 / (1 - x.clamp(max=0)))
     return torch.log(s / s.sum(-1, keepdim=True))
 
 
