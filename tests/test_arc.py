@@ -520,6 +520,37 @@ def test_fit_to_task_learns_a_colour_map():
     assert long.stats["demo_cells"] > short.stats["demo_cells"] and long.stats["demo_cells"] > 0.9
 
 
+def test_fit_to_task_under_torch_compile_learns_and_answers_eager(monkeypatch):
+    import torch
+
+    from trm_hub.config import ModelConfig
+    from trm_hub.model import TRM
+    from trm_hub_plugins.arc.recipe import ArcData, ArcRecipe
+    from trm_hub_plugins.arc.inference import Settings
+    from trm_hub_plugins.arc.ttt import fit_to_task
+
+    torch.manual_seed(0)
+    model = TRM(ModelConfig(vocab_size=12, seq_len=16, hidden_size=32, num_heads=2, T=1, n=1, halt_max_steps=1,
+                            puzzle_emb_ndim=32, ffn_multiple=16, expansion=2.0))
+    demos = [{"input": [[1, 2], [3, 1]], "output": [[5, 6], [4, 5]]}, {"input": [[2, 3]], "output": [[6, 4]]}]
+    cfg = ArcRecipe.model_validate({"lr": 3e-3, "data": {"canvas": 4, "translate": False}, "model": model.config.model_dump()})
+    assert Settings.of(ArcData()).ttt_compile
+    settings = Settings(1, 0, ttt_steps=150, ttt_lr_scale=1.0, ttt_compile=True)
+    tuned = fit_to_task(model, demos, 4, settings, cfg, np.random.default_rng(0), log=None)
+    assert tuned.stats["demo_cells"] > 0.9 and "net" not in tuned.model.__dict__
+
+    def broken(fn):
+        def fails(*args):
+            raise RuntimeError("no C++ compiler")
+        return fails
+
+    monkeypatch.setattr(torch, "compile", broken)
+    said = []
+    eager = fit_to_task(model, demos, 4, settings, cfg, np.random.default_rng(0), log=said.append)
+    assert eager.stats["steps"] == 150 and "net" not in eager.model.__dict__
+    assert any("runs eager, torch.compile failed: no C++ compiler" in line for line in said)
+
+
 def test_fit_to_task_stops_once_the_demonstrations_are_fit_and_cosine_ends_at_zero():
     import torch
 

@@ -34,6 +34,7 @@ class Settings:
     ttt_schedule: str = "constant"
     ttt_known: bool = False
     ttt_until_fit: bool = False
+    ttt_compile: bool = False
 
     @classmethod
     def of(cls, data: Any, **given: Any) -> "Settings":

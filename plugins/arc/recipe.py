@@ -51,6 +51,8 @@ class ArcData(Strict):
                             "trained on too, from their trained views", json_schema_extra=ANSWERING)
     ttt_until_fit: bool = Field(False, description="stop test-time training early once every demonstration "
                                 "view comes out exact", json_schema_extra=ANSWERING)
+    ttt_compile: bool = Field(True, description="test-time train through torch.compile (its compile time counts "
+                              "against the budget; eager when it cannot compile)", json_schema_extra=ANSWERING)
     eval_limit: int | None = Field(None, ge=1, description="evaluate at most N tasks per set (quick checks)")
 
     @field_validator("train_sets")

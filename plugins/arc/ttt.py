@@ -78,6 +78,37 @@ def _fresh_identifiers(model: TRM, count: int, start: Sequence[int] = ()) -> TRM
     return tuned
 
 
+def compiled_step(tuned: TRM, log: Callable[[str], None] | None) -> Callable[..., Any]:
+    """`tuned.step` with its network under torch.compile; on a first call that cannot compile (no C++
+    compiler, say) the network goes back to eager and the step runs as it is. `step.restore()` puts
+    the eager network back."""
+    eager = tuned.net
+    tuned.net = torch.compile(eager)
+    first = True
+
+    def restore() -> None:
+        tuned.__dict__.pop("net", None)
+        if tuned.net != eager:
+            tuned.net = eager
+
+    def step(*args: Any) -> Any:
+        nonlocal first
+        if not first:
+            return tuned.step(*args)
+        first = False
+        try:
+            return tuned.step(*args)
+        except Exception as error:
+            restore()
+            if log is not None:
+                reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+                log(f"arc: test-time training runs eager, torch.compile failed: {reason}")
+            return tuned.step(*args)
+
+    step.restore = restore
+    return step
+
+
 def learning_rate_factor(steps: int, progress: float, schedule: str) -> float:
     """Warm-up over WARMUP steps, then constant, or cosine down to zero at the end of the budget."""
     warm = min(1.0, (steps + 1) / WARMUP)
@@ -104,7 +135,8 @@ def fit_to_task(
     deep supervision, the trainer's loss and its optimiser, as the checkpoint's recipe `cfg` sets them;
     learning rates are scaled by `settings.ttt_lr_scale` and follow `settings.ttt_schedule` ("constant",
     or "cosine" down to zero at the end of the budget); with `settings.ttt_until_fit` training stops
-    early once every demonstration view has come out exactly right (`FIT_PASSES`).
+    early once every demonstration view has come out exactly right (`FIT_PASSES`); with
+    `settings.ttt_compile` the network trains under torch.compile (answers come from it eager).
     A task the model was trained on passes its `trained` (augmentation, puzzle id) views: they come
     first among the views fitted, each new id starting from its trained row (`_fresh_identifiers`).
     `on_step(model, steps, seconds)` is called after every optimiser step; its own time is not
@@ -126,6 +158,7 @@ def fit_to_task(
     batch = min(BATCH, len(inputs))
     tuned.train()
     began = last_report = time.perf_counter()
+    step = compiled_step(tuned, log) if settings.ttt_compile else tuned.step
     steps, recent, exact_rows = 0, [], 0
     deadline = began + seconds if seconds > 0 else float("inf")
     limit = max_steps if max_steps is not None else sys.maxsize
@@ -141,7 +174,7 @@ def fit_to_task(
         for _ in range(supervision):
             progress = steps / limit if max_steps else (time.perf_counter() - began) / max(seconds, 1e-9)
             set_learning_rate(opt, lr_scale * cfg.lr * learning_rate_factor(steps, progress, settings.ttt_schedule))
-            state, logits, q_halt = tuned.step(state, x_t, p_t)
+            state, logits, q_halt = step(state, x_t, p_t)
             parts = supervision_loss(cfg, logits, y_t, q_halt)
             optimizer_step(opt, tuned, total_loss(cfg, parts).mean(), cfg)
             steps += 1
@@ -159,6 +192,8 @@ def fit_to_task(
                 log(f"arc: test-time training {label}: {now - began:.0f}/{seconds:.0f} s, {steps} steps, "
                     f"demonstration cells right {np.mean([c for _, c in recent]):.0%}")
         exact_rows = exact_rows + batch if bool(parts.correct.all()) else 0
+    if settings.ttt_compile:
+        step.restore()
     tuned.eval()
     stats = {
         "seconds": round(time.perf_counter() - began, 3),

@@ -1,12 +1,14 @@
 """Choose the checker's views on validation puzzles (seed 7, never the test seed): solved and time per puzzle.
 
-    python training/sudoku/checked_views.py [--puzzles 100] [--settings 0,64,256] [--steps 8]
+    python training/sudoku/checked_views.py [--puzzles 100] [--settings 0,64,256] [--steps 8] \
+        [--weights CHECKPOINT --threshold T --out RESULT.json]
 
 For each setting of `data.checked_views` (0 = the vote of 8 views alone) and step limit of the
 views beyond the first 8, the shipped 9x9 model answers the validation puzzles of the extreme
 band and of the held-out-only hardest band (17-24 givens, at least 30 solver guesses) in batches
-of 256 on one thread. Prints one markdown row per setting and writes
-training/sudoku/checked_views.json and checked_views.png (solved and time against views).
+of 256 on one thread (`--weights`: a candidate checkpoint instead). Prints one markdown row per
+setting and writes training/sudoku/checked_views.json (or `--out`) and the .png beside it (solved
+and time against views).
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ def main() -> None:
     parser.add_argument("--puzzles", type=int, default=100)
     parser.add_argument("--settings", default="0,64,256")
     parser.add_argument("--steps", default="8")
+    parser.add_argument("--weights", type=Path, default=None, help="checkpoint to judge (default: the shipped 9x9)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="halting threshold (default: the checkpoint's own)")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     torch.set_num_threads(1)
     task = SudokuTask()
-    model, meta = task.load_model(Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9"), "cpu")
+    weights = args.weights or Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9")
+    model, meta = task.load_model(weights, "cpu")
     rows = []
     print("| checked views | steps beyond 8 views | extreme solved | extreme ms/puzzle | hardest solved | hardest ms/puzzle | hardest, vote alone |")
     print("|---|---|---|---|---|---|---|")
@@ -41,7 +48,8 @@ def main() -> None:
         for steps in [int(v) for v in args.steps.split(",")] if checked else [None]:
             data = {"test_bands": ["extreme"], "test_puzzles": args.puzzles, "judge_puzzles": args.puzzles,
                     "test_seed": 7, "checked_views": checked, "checked_steps": steps}
-            report = task.evaluate(model, meta, resolve_config(SudokuRecipe, {"data": data}))
+            given = {"data": data} if args.threshold is None else {"data": data, "halt_threshold": args.threshold}
+            report = task.evaluate(model, meta, resolve_config(SudokuRecipe, given))
             hardest = report["judged"]["hardest"]
             row = {"checked_views": checked, "checked_steps": steps,
                    "extreme": report["exact_accuracy"], "extreme_ms": report["timing"]["trm_ms_per_puzzle"],
@@ -51,8 +59,8 @@ def main() -> None:
             rows.append(row)
             print(f"| {checked} | {steps or '-'} | {row['extreme']:.1%} | {row['extreme_ms']:.0f} | {row['hardest']:.1%} | "
                   f"{row['hardest_ms']:.0f} | {row['hardest_voted']:.1%} |", flush=True)
-    OUT.write_text(json.dumps(rows, indent=1) + "\n")
-    draw(rows, OUT.with_suffix(".png"))
+    args.out.write_text(json.dumps(rows, indent=1) + "\n")
+    draw(rows, args.out.with_suffix(".png"))
 
 
 def draw(rows: list[dict], out: Path) -> None:

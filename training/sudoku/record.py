@@ -17,7 +17,7 @@ WEIGHTS = Path("plugins/sudoku/weights")
 
 
 def main(run: str, wall_minutes: float, threshold: float | None = None) -> None:
-    """Copy `run`/<model>.safetensors and .json into the plugin; record metrics from eval.json.
+    """Copy `run`/<model>.safetensors, .onnx and .json into the plugin; record metrics from eval.json.
 
     The shipped metadata says the views eval.json was made with (`train.data.views`) and, when
     given, the inference halting threshold (`train.halt_threshold`).
@@ -29,8 +29,10 @@ def main(run: str, wall_minutes: float, threshold: float | None = None) -> None:
     meta["train"]["data"]["views"] = report.get("views", 1)
     if threshold is not None:
         meta["train"]["halt_threshold"] = threshold
-    source = folder / f"{name}.safetensors"
-    atomic_write(WEIGHTS / f"{name}.safetensors", lambda tmp: shutil.copyfile(source, tmp))
+    for suffix in (".safetensors", ".onnx"):
+        source = folder / f"{name}{suffix}"
+        if source.exists():
+            atomic_write(WEIGHTS / source.name, lambda tmp: shutil.copyfile(source, tmp))
     atomic_write(WEIGHTS / f"{name}.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1) + "\n"))
     train = meta["train"]
     m = train["model"]
@@ -45,6 +47,14 @@ def main(run: str, wall_minutes: float, threshold: float | None = None) -> None:
         "train_steps": meta["step"],
         "train_wall_minutes": wall_minutes,
     }
+    if report.get("checked_views"):
+        metrics["checked_views"] = report["checked_views"]
+        metrics["vote_exact_accuracy"] = round(report["voted"]["exact_accuracy"], 4)
+    hardest = (report.get("judged") or {}).get("hardest")
+    if hardest:
+        metrics["hardest_band_exact_accuracy"] = round(hardest["exact_accuracy"], 4)
+        if "voted" in hardest:
+            metrics["hardest_band_vote_exact_accuracy"] = round(hardest["voted"], 4)
     notes = (
         f"cpu preset: {m['mixer']} mixer, hidden {m['hidden_size']}, T={m['T']}, n={m['n']}, "
         f"{meta['step']} steps of batch {train['batch_size']} on one CPU core; see training/sudoku/{name}"
