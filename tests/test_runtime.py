@@ -93,8 +93,10 @@ def test_an_exported_bundle_answers_as_the_hub_does_and_checks_its_hashes(tmp_pa
     assert set(printed["graphs"]) == {"float32", "int8"}
     info = json.loads((out / "sudoku-9x9.json").read_text())
     assert info["task"] == "sudoku" and info["layout"] == "sequence" and info["seq_len"] == 81
-    assert info["halting"] == {"threshold": 2.0, "max_steps": 8} and info["task_settings"]["views"] == 8
     entry, _ = Registry.load().entry("sudoku", "sudoku-9x9")
+    shipped = json.loads(Registry.load().weights_path("sudoku", "sudoku-9x9").with_suffix(".json").read_text())
+    assert info["halting"] == {"threshold": shipped["train"]["halt_threshold"], "max_steps": 8}
+    assert info["task_settings"]["views"] == 8
     assert info["source"]["weights_sha256"] == entry.sha256 and info["source"]["onnx_sha256"] == entry.onnx_sha256
 
     task, problems = held_out("sudoku-9x9", 32)
