@@ -499,6 +499,8 @@ def test_parallel_generation_matches_serial():
     serial = puzzle_set(4, "easy", "train", 9, 600, cache=False)
     parallel = puzzle_set(4, "easy", "train", 9, 600, workers=2, cache=False)
     assert np.array_equal(serial.puzzles, parallel.puzzles)
+    few = puzzle_set(4, "easy", "train", 9, 30, workers=2, cache=False)
+    assert np.array_equal(serial.puzzles[:30], few.puzzles)
 
 
 def test_impossible_givens_request_fails_fast():

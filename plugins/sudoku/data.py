@@ -19,7 +19,7 @@ from trm_hub_plugins.sudoku.schema import SudokuProblem
 from trm_hub_plugins.sudoku.tokens import to_tokens, vocab_size
 
 FIELDS = ("puzzles", "solutions", "guesses")
-CHUNK = 250
+CHUNK = 250  # most puzzles per job when generating in several processes (fewer: every worker gets one)
 PROGRESS_CHUNK = 10  # puzzles per progress-bar update when generating in one process
 
 
@@ -69,7 +69,7 @@ def _generate_range(
 ) -> dict[str, np.ndarray]:
     from tqdm import tqdm
 
-    chunk = CHUNK if workers > 1 else PROGRESS_CHUNK
+    chunk = max(1, min(CHUNK, -(-(stop - start) // workers))) if workers > 1 else PROGRESS_CHUNK
     bounds = list(range(start, stop, chunk)) + [stop]
     jobs = [(n, band, split, seed, a, b) for a, b in zip(bounds, bounds[1:])]
     bar = tqdm(total=stop - start, desc=f"generating {split} {n}x{n} {band} puzzles", unit="puzzle",
