@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from importlib import resources
 
@@ -498,6 +499,59 @@ def test_new_task_gets_test_time_training_and_the_model_is_left_alone(tiny_run):
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
+def test_experts_rank_the_views_own_answers_by_their_summed_log_probability(tiny_run):
+    import torch
+
+    from trm_hub_plugins.arc.data import select_tasks
+    from trm_hub_plugins.arc.experts import grid_log_prob, halted_log_probs
+    from trm_hub_plugins.arc.inference import Settings, adapt, answer_adapted, predict_views
+    from trm_hub_plugins.arc.tokens import encode_grid
+
+    cfg, weights, _ = tiny_run
+    task = ArcTask()
+    model, meta = task.load_model(weights, torch.device("cpu"))
+    recipe = task.checkpoint(meta).recipe
+    problem = task.parse(select_tasks(cfg.data).held_out[0].task)
+    adapted = adapt(model, recipe, problem, 8, Settings(views=3, ttt_seconds=0, ttt_steps=3, select="experts"), {})
+    solution, _ = answer_adapted(adapted, recipe, problem, 8)
+    assert solution.select == "experts" and solution.puzzle_ids == "test-time trained"
+    voted, _, _ = predict_views(adapted.engine, problem, 8, adapted.views, adapted.ids, recipe.halt_threshold)
+    for item, grids, scores, votes, views_said in zip(problem.test, solution.attempts, solution.log_probability,
+                                                      solution.votes, voted):
+        assert 1 <= len(grids) <= 2 and scores == sorted(scores, reverse=True)
+        assert all(g in views_said for g in grids) and votes == [views_said.count(g) for g in grids]
+        tokens = np.stack([encode_grid(a.apply(item.input), 8) for a in adapted.views])
+        logp, _, _ = halted_log_probs(adapted.engine.model, tokens, adapted.ids, recipe.halt_threshold)
+        assert scores == [round(grid_log_prob(g, adapted.views, logp, 8), 4) for g in grids]
+        best = max((g for g in views_said if g is not None), key=lambda g: grid_log_prob(g, adapted.views, logp, 8))
+        assert grids[0] == best
+    both, _ = answer_adapted(dataclasses.replace(adapted, select="vote+experts"), recipe, problem, 8)
+    for grids, votes, scores in zip(both.attempts, both.votes, both.log_probability):
+        assert sorted(zip(votes, scores), reverse=True) == list(zip(votes, scores))
+    plain, _ = answer_adapted(dataclasses.replace(adapted, select="vote"), recipe, problem, 8)
+    assert plain.select == "vote" and plain.log_probability is None
+    assert [[votes[0]] for votes in plain.votes] == [[votes[0]] for votes in both.votes]
+
+
+def test_grid_log_prob_sums_cells_and_end_markers_over_views():
+    from trm_hub_plugins.arc.augment import Augmentation
+    from trm_hub_plugins.arc.experts import grid_log_prob
+    from trm_hub_plugins.arc.tokens import encode_label
+
+    canvas, grid = 4, [[1, 2], [3, 4]]
+    views = [Augmentation(), Augmentation(dihedral=1)]
+    logp = np.full((2, 16, 12), np.log(0.01), np.float32)
+    for k, aug in enumerate(views):
+        label = encode_label(aug.apply(grid), canvas)
+        cells = np.flatnonzero(label >= 0)
+        logp[k, cells, label[cells]] = np.log(0.5)
+    labelled = 2 * 2 + 2 + 2
+    assert grid_log_prob(grid, views, logp, canvas) == pytest.approx(2 * labelled * np.log(0.5), rel=1e-5)
+    other = [[1, 2], [3, 5]]
+    assert grid_log_prob(other, views, logp, canvas) < grid_log_prob(grid, views, logp, canvas)
+    assert grid_log_prob([[1] * 5], views, logp, canvas) == float("-inf")
+
+
 def test_fit_to_task_learns_a_colour_map():
     import torch
 
@@ -655,6 +709,12 @@ def test_budget_from_the_environment_is_checked(monkeypatch, tiny_run):
     settings = ArcTask().settings(meta)
     assert (settings.ttt_seconds, settings.views) == (12.5, 5)
     assert ArcTask(views=2, ttt_seconds=0).settings(meta).ttt_seconds == 0
+    monkeypatch.setenv("TRM_HUB_ARC_SELECT", "experts")
+    assert ArcTask().settings(meta).select == "experts"
+    monkeypatch.setenv("TRM_HUB_ARC_SELECT", "best")
+    with pytest.raises(ValueError, match="TRM_HUB_ARC_SELECT='best' must be one of vote, vote\\+experts, experts"):
+        ArcTask().settings(meta)
+    monkeypatch.delenv("TRM_HUB_ARC_SELECT")
     monkeypatch.setenv("TRM_HUB_ARC_TTT_SECONDS", "soon")
     with pytest.raises(ValueError, match="TRM_HUB_ARC_TTT_SECONDS='soon' is not a number"):
         ArcTask().settings(meta)

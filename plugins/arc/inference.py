@@ -35,6 +35,7 @@ class Settings:
     ttt_known: bool = False
     ttt_until_fit: bool = False
     ttt_compile: bool = False
+    select: str = "vote"
 
     @classmethod
     def of(cls, data: Any, **given: Any) -> "Settings":
@@ -132,6 +133,7 @@ class Adapted:
     ids: list[int]
     mode: str
     ttt: dict[str, float | int] | None = None
+    select: str = "vote"
 
 
 def adapt(
@@ -161,23 +163,46 @@ def adapt(
         from trm_hub_plugins.arc.ttt import fit_to_task
 
         tuned = fit_to_task(torch_model(engine), demos, canvas, settings, recipe, rng, label=label, trained=trained)
-        return Adapted(TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats)
+        return Adapted(TorchEngine(tuned.model), tuned.views, tuned.ids, "test-time trained", tuned.stats,
+                       settings.select)
     if trained:
         chosen = trained[: settings.views]
-        return Adapted(engine, [a for a, _ in chosen], [p for _, p in chosen], "trained")
+        return Adapted(engine, [a for a, _ in chosen], [p for _, p in chosen], "trained", select=settings.select)
     if settings.trains:
         print(f"arc: {label} is new to the model and test-time training needs torch ({TRAIN_EXTRA}); "
               "answering without it", file=sys.stderr)
     views = sample_augmentations(settings.views, rng)
-    return Adapted(engine, views, [0] * len(views), "blank")
+    return Adapted(engine, views, [0] * len(views), "blank", select=settings.select)
+
+
+def experts_solution(adapted: Adapted, problem: ArcProblem, canvas: int, threshold: float) -> tuple[dict[str, Any], list[int]]:
+    """Top-2 distinct grids per test input by the product of the views' probabilities, after votes
+    for "vote+experts" (`experts.py`)."""
+    from trm_hub_plugins.arc.experts import rank_by_experts
+
+    picked: dict[str, list] = {"attempts": [], "votes": [], "confidence": [], "log_probability": []}
+    steps: list[int] = []
+    for item in problem.test:
+        ranked, used = rank_by_experts(adapted.engine.model, item.input, canvas, adapted.views, adapted.ids, threshold,
+                                       votes_first=adapted.select == "vote+experts")
+        for key, column in zip(picked, zip(*ranked) if ranked else ([], [], [], [])):
+            picked[key].append([round(v, 4) if isinstance(v, float) else v for v in column])
+        steps += used
+    return picked, steps
 
 
 def answer_adapted(adapted: Adapted, recipe: ArcRecipe, problem: ArcProblem, canvas: int) -> tuple[ArcSolution, float]:
-    """Vote over the adapted engine's views of each test input: (solution, mean steps)."""
-    candidates, probs, steps = predict_views(adapted.engine, problem, canvas, adapted.views, adapted.ids,
-                                             recipe.halt_threshold)
-    solution = ArcSolution(**vote_solution(candidates, probs), views=len(adapted.views), puzzle_ids=adapted.mode,
-                           ttt=adapted.ttt)
+    """The two attempts per test input among the adapted engine's views' answers, chosen as
+    `adapted.select` says (ArcData.select; the product of experts needs the torch runtime, else it
+    votes): (solution, mean steps)."""
+    if adapted.select != "vote" and adapted.engine.runtime == "torch":
+        picked, steps = experts_solution(adapted, problem, canvas, recipe.halt_threshold)
+        select = adapted.select
+    else:
+        candidates, probs, steps = predict_views(adapted.engine, problem, canvas, adapted.views, adapted.ids,
+                                                 recipe.halt_threshold)
+        picked, select = vote_solution(candidates, probs), "vote"
+    solution = ArcSolution(**picked, views=len(adapted.views), puzzle_ids=adapted.mode, ttt=adapted.ttt, select=select)
     return solution, float(np.mean(steps)) if steps else 0.0
 
 

@@ -14,6 +14,8 @@ from trm_hub_plugins.arc.schema import MAX_SIDE
 DEFAULT_TTT_SECONDS = 115.0
 TTT_ENV = "TRM_HUB_ARC_TTT_SECONDS"
 VIEWS_ENV = "TRM_HUB_ARC_VIEWS"
+SELECT_ENV = "TRM_HUB_ARC_SELECT"
+SELECTIONS = ("vote", "vote+experts", "experts")
 PAPER_STEPS = 518_000
 
 
@@ -53,6 +55,11 @@ class ArcData(Strict):
                                 "view comes out exact", json_schema_extra=ANSWERING)
     ttt_compile: bool = Field(True, description="test-time train through torch.compile (its compile time counts "
                               "against the budget; eager when it cannot compile)", json_schema_extra=ANSWERING)
+    select: Literal["vote", "vote+experts", "experts"] = Field(
+        "vote", description="how the two attempts are chosen among the views' answers: most votes (ties: summed "
+        "Q-halt probability), most votes with ties to the higher log-probability summed over the views, or that "
+        "log-probability alone (product of experts; the last two need the torch runtime, else vote)",
+        json_schema_extra=ANSWERING)
     eval_limit: int | None = Field(None, ge=1, description="evaluate at most N tasks per set (quick checks)")
 
     @field_validator("train_sets")
@@ -77,7 +84,8 @@ class ArcData(Strict):
 
 CPU_PRESET: dict[str, Any] = {
     "data": {"canvas": 10, "train_sets": ["arc1/train"], "eval_set": "arc1/eval", "augmentations": 8,
-             "held_out": 12, "views": 32, "ttt_schedule": "cosine", "ttt_known": True},
+             "held_out": 12, "views": 32, "ttt_schedule": "cosine", "ttt_known": True,
+             "select": "vote+experts"},
     "model": {"mixer": "attention", "pos_encodings": "rope", "hidden_size": 64, "num_heads": 4,
               "expansion": 4.0, "ffn_multiple": 32, "T": 2, "n": 2, "halt_max_steps": 8,
               "halt_input": "mean", "puzzle_emb_ndim": 64},

@@ -132,12 +132,17 @@ class ArcSolution(Solution):
     probability. `views` is how many augmented views were voted over, `puzzle_ids` says how the
     views were identified ("trained": the task was trained on; "test-time trained": views
     learnt on the task's demonstrations; "blank": the blank identifier), `ttt` the test-time
-    training summary.
+    training summary. `select` says how the attempts were chosen among the views' answers: "vote" (most
+    views, ties to the higher summed Q-halt probability), "vote+experts" (most views, ties to the
+    higher `log_probability`: the candidate's log-probability summed over the views) or "experts"
+    (highest `log_probability`).
     """
 
     attempts: list[list[Grid]]
     votes: list[list[int]] | None = None
     confidence: list[list[float]] | None = None
+    log_probability: list[list[float]] | None = None
+    select: Literal["vote", "vote+experts", "experts"] | None = None
     views: int | None = None
     puzzle_ids: Literal["trained", "test-time trained", "blank"] | None = None
     ttt: dict[str, float | int] | None = None

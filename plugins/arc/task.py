@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any, ClassVar, Iterator, Sequence
@@ -35,14 +36,18 @@ class ArcTask(Task):
         return self._canvas if self._canvas is not None else recipe.data.canvas
 
     def settings(self, recipe: ArcRecipe) -> Any:
-        """Views and test-time training budget: constructor values, else the environment, else the recipe's."""
-        from trm_hub_plugins.arc.recipe import TTT_ENV, VIEWS_ENV
+        """Views, test-time training budget and how attempts are chosen: constructor values, else the
+        environment, else the recipe's."""
+        from trm_hub_plugins.arc.recipe import SELECT_ENV, SELECTIONS, TTT_ENV, VIEWS_ENV
         from trm_hub_plugins.arc.inference import Settings, env_number
 
         data = recipe.data
         views = self.views if self.views is not None else env_number(VIEWS_ENV, data.views, int)
         seconds = self.ttt_seconds if self.ttt_seconds is not None else env_number(TTT_ENV, data.ttt_seconds)
-        return Settings.of(data, views=int(views), ttt_seconds=float(seconds))
+        select = os.environ.get(SELECT_ENV, "").strip() or data.select
+        if select not in SELECTIONS:
+            raise ValueError(f"{SELECT_ENV}={select!r} must be one of {', '.join(SELECTIONS)}")
+        return Settings.of(data, views=int(views), ttt_seconds=float(seconds), select=select)
 
     def export_settings(self, recipe: ArcRecipe) -> dict[str, Any]:
         """Token layout, canvas and views (trained puzzle ids are per task; id 0 is the blank one)."""
