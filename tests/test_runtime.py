@@ -24,6 +24,7 @@ EXAMPLE = ROOT / "plugins" / "sudoku" / "examples" / "sudoku6.json"
 
 def answers_in(runtime: str, model_name: str, monkeypatch: pytest.MonkeyPatch) -> list:
     monkeypatch.setenv("TRM_HUB_ARC_TTT_SECONDS", "0")
+    monkeypatch.setenv("TRM_HUB_ARC_SELECT", "vote")  # the experts' log-probabilities are torch's only
     monkeypatch.setenv("TRM_HUB_PRECISION", "float32")
     task, problems = held_out(model_name, LIMITS[model_name])
     return task.solve(problems, device="cpu", runtime=runtime)
