@@ -16,7 +16,7 @@ from trm_hub_plugins.arc.augment import Augmentation, sample_augmentations
 from trm_hub_plugins.arc.tokens import decode_grid, encode_grid, fits, grid_shape
 from trm_hub_plugins.arc.recipe import ArcRecipe
 from trm_hub_plugins.arc.schema import ArcProblem, ArcSolution, Grid
-from trm_hub_plugins.arc.vote import vote
+from trm_hub_plugins.arc.vote import vote, voter_confidence
 
 INFER_BATCH = 64
 
@@ -116,10 +116,7 @@ def vote_solution(candidates: list[list[Grid | None]], probs: list[list[float]])
         ranked = vote(grids, scores=q, top=2)
         attempts.append([grid for grid, _ in ranked])
         votes.append([count for _, count in ranked])
-        keys = [np.asarray(g).tolist() if g is not None else None for g in grids]
-        confidence.append([
-            round(float(np.mean([p for k, p in zip(keys, q) if k == grid])), 4) for grid, _ in ranked
-        ])
+        confidence.append([voter_confidence(grid, grids, q) for grid, _ in ranked])
     return {"attempts": attempts, "votes": votes, "confidence": confidence}
 
 

@@ -28,3 +28,9 @@ def vote(
         tally[key][1] += float(scores[index]) if scores is not None else 0.0
     ranked = sorted(tally.items(), key=lambda item: (-item[1][0], -item[1][1], item[1][2]))
     return [([list(row) for row in key], int(stats[0])) for key, stats in ranked[:top]]
+
+
+def voter_confidence(grid: Grid, candidates: Sequence[Grid | None], scores: Sequence[float]) -> float:
+    """Mean score of the candidates equal to `grid` (its voters), rounded to 4 places."""
+    key = np.asarray(grid).tolist()
+    return round(float(np.mean([s for c, s in zip(candidates, scores) if c is not None and np.asarray(c).tolist() == key])), 4)

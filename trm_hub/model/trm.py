@@ -35,6 +35,7 @@ class Inference:
     outputs: torch.Tensor
     steps: torch.Tensor
     q_halt: torch.Tensor
+    log_probs: torch.Tensor | None = None
 
 
 class TRM(nn.Module):
@@ -217,20 +218,24 @@ class TRM(nn.Module):
         adaptive: bool = True,
         rows: int | None = None,
         precision: str = "auto",
+        log_probs: bool = False,
     ) -> Inference:
         """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
 
         Halted examples leave the batch so the rest run faster. `rows` answers the batch in
         chunks of at most that many examples (large batches of small models run slower per
         example on CPU). `precision` is float32, bfloat16 or auto (`fastest_precision`).
+        With `log_probs` (token head), also the float32 token log-probabilities [B, L, V] at
+        each example's halting step.
         """
         if rows is not None and inputs.shape[0] > rows:
             parts = [self.infer(inputs[i : i + rows], None if puzzle_ids is None else puzzle_ids[i : i + rows],
                                 features=None if features is None else features[i : i + rows],
                                 halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive,
-                                precision=precision)
+                                precision=precision, log_probs=log_probs)
                      for i in range(0, inputs.shape[0], rows)]
-            return Inference(*(torch.cat([getattr(p, f) for p in parts]) for f in ("outputs", "steps", "q_halt")))
+            fields = ("outputs", "steps", "q_halt", "log_probs")[: 4 if log_probs else 3]
+            return Inference(*(torch.cat([getattr(p, f) for p in parts]) for f in fields))
         max_steps = max_steps or self.config.halt_max_steps
         (b, length), device = inputs.shape, inputs.device
         if not self.accepts_length(length):
@@ -241,6 +246,7 @@ class TRM(nn.Module):
             raise ValueError(f"precision must be one of auto, {', '.join(PRECISIONS)}; got {precision!r}")
         autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
         outputs: torch.Tensor | None = None
+        kept_log_probs: torch.Tensor | None = None
         steps = torch.full((b,), max_steps, dtype=torch.long, device=device)
         q_final = torch.zeros(b, device=device)
         active = torch.arange(b, device=device)
@@ -250,6 +256,7 @@ class TRM(nn.Module):
                 ids = None if puzzle_ids is None else puzzle_ids[active]
                 feats = None if features is None else features[active]
                 state, out, q = self.step(state, inputs[active], ids, feats)
+                step_log_probs = torch.log_softmax(out.float(), -1) if log_probs else None
                 out = out.argmax(-1) if self.config.head == "tokens" else out.float()
                 if outputs is None:
                     outputs = torch.zeros((b, *out.shape[1:]), dtype=out.dtype, device=device)
@@ -260,12 +267,16 @@ class TRM(nn.Module):
                 outputs[finished] = out[done]
                 steps[finished] = k + 1
                 q_final[finished] = q[done].float()
+                if step_log_probs is not None:
+                    if kept_log_probs is None:
+                        kept_log_probs = torch.zeros((b, *step_log_probs.shape[1:]), device=device)
+                    kept_log_probs[finished] = step_log_probs[done]
                 if bool(done.all()):
                     break
                 if bool(done.any()):
                     keep = ~done
                     active, state = active[keep], state[keep]
-        return Inference(outputs, steps, q_final)
+        return Inference(outputs, steps, q_final, kept_log_probs)
 
 
 PRECISION_ENV = "TRM_HUB_PRECISION"
