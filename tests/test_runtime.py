@@ -136,3 +136,30 @@ def test_the_deploy_page_loop_runs_an_exported_bundle(tmp_path: Path) -> None:
     outputs, steps = scope["answer"](str(out / "maze.json"), inputs)
     hub = engine.infer(inputs, halt_threshold=checkpoint.recipe.halt_threshold)
     assert (outputs == hub.outputs).all() and (steps == hub.steps).all()
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_settle_stops_the_rows_it_names_after_the_step_it_names_them(runtime: str, monkeypatch) -> None:
+    """`settle` sees every running row by its index in the whole batch (across passes) with its
+    answer, and a row it stops keeps the answer of that step, as if answered with that step limit."""
+    from trm_hub_plugins.sudoku.task import SudokuTask
+
+    monkeypatch.setenv("TRM_HUB_PRECISION", "float32")
+    engine, _ = SudokuTask().load_engine(Registry.load(), "sudoku-6x6", "cpu", runtime=runtime)
+    _, problems = held_out("sudoku-6x6", 10)
+    inputs = np.stack([SudokuTask().encode(p) for p in problems])
+    seen: dict[int, list[int]] = {}
+
+    def settle(step: int, rows: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+        assert outputs.shape == (len(rows), inputs.shape[1])
+        for r in rows.tolist():
+            seen.setdefault(r, []).append(step)
+        return (rows % 2 == 0) & (step == 2)
+
+    settled = engine.infer(inputs, adaptive=False, max_steps=5, rows=3, settle=settle)
+    two, five = (engine.infer(inputs, adaptive=False, max_steps=k, rows=3) for k in (2, 5))
+    even = np.arange(len(inputs)) % 2 == 0
+    assert seen == {r: [1, 2] if r % 2 == 0 else [1, 2, 3, 4, 5] for r in range(len(inputs))}
+    assert settled.steps.tolist() == [2 if e else 5 for e in even]
+    assert np.array_equal(settled.outputs[even], two.outputs[even])
+    assert np.array_equal(settled.outputs[~even], five.outputs[~even])

@@ -618,7 +618,8 @@ def test_checked_views_keep_a_valid_model_grid_and_spend_views_only_where_none_i
     from trm_hub.runtime import as_engine
     from trm_hub_plugins.sudoku.views import answer_views, valid_grids, waves
 
-    assert waves(2, 8, 0) == [2, 8] and waves(2, 8, 64) == [2, 8, 16, 32, 64] and waves(8, 8, 20) == [8, 16, 20]
+    assert waves(2, 8, 0) == [2, 8] and waves(2, 8, 64) == [2, 4, 8, 16, 32, 64] and waves(8, 8, 20) == [8, 16, 20]
+    assert waves(3, 8, 20) == [3, 6, 8, 16, 20] and waves(8, 8, 0) == [8]
     model, _ = TASK.load_model(Registry(SHIPPED_REGISTRY).weights_for("sudoku", "sudoku-9x9"), "cpu")
     engine = as_engine(model)
     rows_asked = []
@@ -634,10 +635,14 @@ def test_checked_views_keep_a_valid_model_grid_and_spend_views_only_where_none_i
 
     inputs = to_tokens(held_out_set(9, ["extreme"], 24, seed=7).puzzles)
     voted = answer_views(engine, inputs, 8, 2.0, first=2).outputs
-    checked = answer_views(CountingEngine(), inputs, 8, 2.0, first=2, checked=32).outputs
+    result = answer_views(CountingEngine(), inputs, 8, 2.0, first=2, checked=32)
+    checked = result.outputs
     ok_voted, ok_checked = valid_grids(inputs, voted), valid_grids(inputs, checked)
     assert ok_checked.sum() >= ok_voted.sum() and (ok_checked | ~ok_voted).all()
     assert rows_asked[0] == 2 * len(inputs) and sum(rows_asked) < 32 * len(inputs)
+    # the halting head stops no view under the checker: a view stops before step 8 only at a valid
+    # grid (or a sibling's), so puzzles left unsolved kept a view that ran all 8 steps
+    assert (result.steps[~ok_checked] == 8).all() and (result.steps[ok_checked] < 8).any()
 
 
 def test_answering_settings_are_overridden_per_call_and_checked(tmp_path):
@@ -663,3 +668,19 @@ def test_answering_settings_are_overridden_per_call_and_checked(tmp_path):
     assert json.loads(done.stdout)["solution"] == one_view[0].solution.model_dump()
     assert "data.views: Input should be greater than or equal to 1" in one_line_error(run_cli("route", str(path), "--set", "data.views=0"))
     assert "model.* cannot be set when answering" in one_line_error(run_cli("solve", "sudoku", str(path), "--set", "model.T=4"))
+
+
+def test_checked_views_give_a_puzzle_the_same_answer_alone_and_in_a_batch():
+    """The checker stops views across passes that run side by side in threads; the kept view (its
+    grid, steps and halting logit) still depends only on the puzzle."""
+    from trm_hub.registry import Registry
+    from trm_hub_plugins.sudoku.views import answer_views
+
+    engine, _ = TASK.load_engine(Registry.load(), "sudoku-9x9", "cpu", runtime="onnx")
+    inputs = to_tokens(held_out_set(9, ["extreme"], 12, seed=7).puzzles)
+    batch = answer_views(engine, inputs, 8, 0.0, first=2, checked=32)
+    for i in range(len(inputs)):
+        alone = answer_views(engine, inputs[i:i + 1], 8, 0.0, first=2, checked=32)
+        assert np.array_equal(alone.outputs[0], batch.outputs[i])
+        assert alone.steps[0] == batch.steps[i]
+        assert np.isclose(alone.q_halt[0], batch.q_halt[i], rtol=1e-5, atol=1e-6)

@@ -9,6 +9,11 @@ import numpy as np
 
 from trm_hub.runtime import Engine, Result
 
+ViewSettle = Callable[[int, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""`settle(step, views, rows, answers) -> stop`: after supervision step `step`, the views still
+running, their problems, and their answers mapped back to the given frame; True where that view
+stops now."""
+
 
 class ViewAnswers:
     """Answers of a batch `given` [B, L] in up to `views` views, filled view range by view range.
@@ -30,10 +35,14 @@ class ViewAnswers:
         self.q_halt = np.zeros((views, batch), dtype=np.float32)
         self.asked = np.zeros((views, batch), dtype=bool)
 
-    def run(self, chosen: range, rows: np.ndarray, **infer: Any) -> None:
+    def run(self, chosen: range, rows: np.ndarray, settle: ViewSettle | None = None, **infer: Any) -> None:
         """Answer the `chosen` views of the given `rows` in one engine call (`infer` overrides the
-        keyword arguments given at construction)."""
+        keyword arguments given at construction). `settle` (`ViewSettle`), asked after every
+        supervision step about the views still running, says which stop."""
         stacked = np.concatenate([self.to_view(v, rows) for v in chosen])
+        if settle is not None:
+            infer = {**infer, "settle": lambda step, index, outputs: settle(
+                step, *self._in_given_frame(chosen, rows, index, outputs))}
         result = self.engine.infer(stacked, **{**self.infer, **infer})
         out = result.outputs.reshape(len(chosen), len(rows), self.length)
         for k, v in enumerate(chosen):
@@ -41,6 +50,16 @@ class ViewAnswers:
         self.steps[chosen.start:chosen.stop, rows] = result.steps.reshape(len(chosen), len(rows))
         self.q_halt[chosen.start:chosen.stop, rows] = result.q_halt.reshape(len(chosen), len(rows))
         self.asked[chosen.start:chosen.stop, rows] = True
+
+    def _in_given_frame(self, chosen: range, rows: np.ndarray, index: np.ndarray,
+                        outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Views, problems and answers in the given frame of rows `index` of a stacked call."""
+        views, problems = chosen.start + index // len(rows), rows[index % len(rows)]
+        answers = np.empty((len(index), self.length), dtype=np.int64)
+        for v in np.unique(views):
+            mine = views == v
+            answers[mine] = self.from_view(int(v), problems[mine], outputs[mine].reshape(int(mine.sum()), -1))
+        return views, problems, answers
 
     def kept(self, best: np.ndarray) -> Result:
         """The result of view `best[i]` for each problem i."""

@@ -43,8 +43,9 @@ class SudokuData(Strict):
                                     "whose first views disagree (None = every view for every puzzle)",
                                     json_schema_extra=ANSWERING)
     checked_views: int = Field(256, ge=0, le=1024, description="0: the vote alone decides. Else the exact checker "
-                               "settles a puzzle at the first wave of views that gives a valid grid (the model's "
-                               "own grid is kept), and puzzles without one get more views, doubling up to this many",
+                               "reads every view's answer after every supervision step and a puzzle stops at its "
+                               "first valid grid (the model's own grid is kept); views come in waves doubling "
+                               "from first_views up to this many",
                                json_schema_extra=ANSWERING)
     checked_steps: int | None = Field(None, ge=1, description="step limit of the views beyond `views` "
                                       "(None = the model's own)", json_schema_extra=ANSWERING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 
 import numpy as np
@@ -45,11 +46,16 @@ def valid_grids(given: np.ndarray, answers: np.ndarray) -> np.ndarray:
 
 
 def waves(first: int, views: int, checked: int) -> list[int]:
-    """Views answered after each wave: `first`, then `views`, then doubling up to `checked`."""
-    bounds = [first] if first < views else []
-    bounds.append(views)
-    while bounds[-1] < checked:
-        bounds.append(min(2 * bounds[-1], checked))
+    """Views answered after each wave. Voting alone: `first`, then `views`. With the checker
+    (`checked` > 0): doubling from `first` up to `checked`, with a wave ending at `views`."""
+    if not checked:
+        return [first, views] if first < views else [views]
+    bounds = [first]
+    while bounds[-1] < max(views, checked):
+        after = 2 * bounds[-1]
+        if bounds[-1] < views < after:
+            after = views
+        bounds.append(min(after, max(views, checked)))
     return bounds
 
 
@@ -63,10 +69,12 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
     views all give one grid keeps it. The answers are only compared with each other: no checker
     or solver is consulted.
 
-    With `checked` > 0 the exact checker settles a puzzle instead: after each wave of views
-    (`first`, `views`, then doubling up to `checked` views in all, the views beyond `views` with a
-    step limit of `checked_steps`) a puzzle with a valid grid among its views keeps it (the most
-    confident such view), and only the others go on; where no view is valid the vote decides.
+    With `checked` > 0 the exact checker settles a puzzle instead: views come in waves (`first`
+    views, then doubling up to `checked` in all, the views beyond `views` with a step limit of
+    `checked_steps`), the checker reads every running view's answer after every supervision step,
+    and a view stops at its first valid grid, the puzzle's higher views with it; the puzzle keeps
+    its lowest valid view. The halting head stops no view then (the checker does). Where no view
+    is valid the vote decides.
     Every answer is still one of the model's own grids. `steps` and `q_halt` are those of the kept view.
     """
     if views < 1:
@@ -84,11 +92,25 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
         from_view=lambda v, rows, out: undo_maps(out, cells[v][rows], digits[v][rows]),
         cpu_rows=CPU_ROWS, halt_threshold=halt_threshold)
     valid = np.zeros((total, batch), dtype=bool)
+    first_valid = np.full(batch, total)  # the lowest view of each puzzle seen valid so far
+    lock = threading.Lock()
+
+    def settle(_step: int, views: np.ndarray, rows: np.ndarray, answers: np.ndarray) -> np.ndarray:
+        """Stop a view at its first valid grid, and once a lower view of its puzzle was valid: the
+        views below a puzzle's lowest valid one all run their course, so which view is kept never
+        depends on how the passes' threads interleave."""
+        ok = valid_grids(given[rows], answers)
+        with lock:
+            np.minimum.at(first_valid, rows[ok], views[ok])
+            return ok | (first_valid[rows] < views)
+
     open_rows, done = np.arange(batch), 0
     for bound in waves(first, views, checked):
         if not len(open_rows):
             break
         extra = {"max_steps": checked_steps} if done >= views and checked_steps else {}
+        if checked:
+            extra |= {"settle": settle, "adaptive": False}
         answered.run(range(done, bound), open_rows, **extra)
         if checked:
             valid[done:bound, open_rows] = valid_grids(given[open_rows], answered.answers[done:bound, open_rows])
@@ -101,7 +123,7 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
     for i in range(batch):
         voters = [v for v in range(total) if answered.asked[v, i]]
         if valid[voters, i].any():
-            best[i] = max((v for v in voters if valid[v, i]), key=lambda v: answered.q_halt[v, i])
+            best[i] = min(v for v in voters if valid[v, i])
             continue
         keys = {v: answered.answers[v, i].tobytes() for v in voters}
         votes = Counter(keys.values())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -219,6 +221,7 @@ class TRM(nn.Module):
         rows: int | None = None,
         precision: str = "auto",
         log_probs: bool = False,
+        settle: Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> Inference:
         """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
 
@@ -226,13 +229,16 @@ class TRM(nn.Module):
         chunks of at most that many examples (large batches of small models run slower per
         example on CPU). `precision` is float32, bfloat16 or auto (`fastest_precision`).
         With `log_probs` (token head), also the float32 token log-probabilities [B, L, V] at
-        each example's halting step.
+        each example's halting step. `settle(step, rows, outputs)`, called after every step with its
+        number (from 1), the indices of the examples still running and their outputs, returns which
+        of them stop there too (a task's exact check, say).
         """
         if rows is not None and inputs.shape[0] > rows:
             parts = [self.infer(inputs[i : i + rows], None if puzzle_ids is None else puzzle_ids[i : i + rows],
                                 features=None if features is None else features[i : i + rows],
                                 halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive,
-                                precision=precision, log_probs=log_probs)
+                                precision=precision, log_probs=log_probs,
+                                settle=None if settle is None else partial(_offset_settle, settle, i))
                      for i in range(0, inputs.shape[0], rows)]
             fields = ("outputs", "steps", "q_halt", "log_probs")[: 4 if log_probs else 3]
             return Inference(*(torch.cat([getattr(p, f) for p in parts]) for f in fields))
@@ -261,6 +267,8 @@ class TRM(nn.Module):
                 if outputs is None:
                     outputs = torch.zeros((b, *out.shape[1:]), dtype=out.dtype, device=device)
                 done = (q > halt_threshold) if adaptive else torch.zeros_like(q, dtype=torch.bool)
+                if settle is not None:
+                    done = done | settle(k + 1, active, out)
                 if k == max_steps - 1:
                     done = torch.ones_like(done)
                 finished = active[done]
@@ -277,6 +285,12 @@ class TRM(nn.Module):
                     keep = ~done
                     active, state = active[keep], state[keep]
         return Inference(outputs, steps, q_final, kept_log_probs)
+
+
+def _offset_settle(settle: Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor], offset: int,
+                   step: int, rows: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor:
+    """`settle` of a whole batch asked about a chunk of it that starts at `offset`."""
+    return settle(step, rows + offset, outputs)
 
 
 PRECISION_ENV = "TRM_HUB_PRECISION"

@@ -2,7 +2,8 @@
 
 Both give an `Engine`: `engine.infer(inputs, puzzle_ids, features=..., halt_threshold=..., max_steps=...)`
 takes numpy token arrays (and float features per example for a model with `feature_dim`) and
-returns a numpy `Result`, so a task's views and voting never see which runtime answered. `load_engine` picks the runtime: the one asked for, else onnxruntime on a CPU
+returns a numpy `Result` (`settle=` lets a task stop examples after any step, e.g. once its exact
+check passes), so a task's views and voting never see which runtime answered. `load_engine` picks the runtime: the one asked for, else onnxruntime on a CPU
 when the model has a step graph, else torch.
 """
 
@@ -12,6 +13,7 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -39,6 +41,12 @@ class Result:
         return Result(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("outputs", "steps", "q_halt")))
 
 
+Settle = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+"""`settle(step, rows, outputs) -> stop`: after every supervision step (1, 2, ...), the indices of
+the examples still running and their outputs; True where that example stops now (as if its halting
+head had said so). Passes of one batch may run side by side in threads."""
+
+
 class Engine(Protocol):
     """What answers a task's encoded problems: a model on one runtime and device."""
 
@@ -48,7 +56,7 @@ class Engine(Protocol):
 
     def infer(self, inputs: np.ndarray, puzzle_ids: np.ndarray | None = None, *, features: np.ndarray | None = None,
               halt_threshold: float = 0.0, max_steps: int | None = None, adaptive: bool = True,
-              rows: int | None = None) -> Result: ...
+              rows: int | None = None, settle: Settle | None = None) -> Result: ...
 
     def accepts_length(self, length: int) -> bool: ...
 

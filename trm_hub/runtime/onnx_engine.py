@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from trm_hub.config import ModelConfig
-from trm_hub.runtime import Result, layout_of
+from trm_hub.runtime import Result, Settle, layout_of
 
 
 CACHE_COPIES = 3  # activation tensors of a pass that should share one core's L2 cache (benchmarks/bench_rows.py)
@@ -122,8 +122,10 @@ class OnnxEngine:
         return max(1, l2_cache_bytes() // per_row)
 
     def infer(self, inputs: Any, puzzle_ids: Any = None, *, features: Any = None, halt_threshold: float = 0.0,
-              max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result:
-        """Batched inference; with `adaptive`, each example stops once q_halt > threshold.
+              max_steps: int | None = None, adaptive: bool = True, rows: int | None = None,
+              settle: Settle | None = None) -> Result:
+        """Batched inference; with `adaptive`, each example stops once q_halt > threshold (and
+        once `settle` says so, see `Settle`).
 
         The batch is answered in cache-sized passes (`rows_per_pass`, or `rows` when smaller),
         one core each, spread over `threads` cores."""
@@ -133,18 +135,20 @@ class OnnxEngine:
         size = self.rows_per_pass(inputs.shape[1])
         size = min(size, rows) if rows is not None else size
         parts = [slice(i, i + size) for i in range(0, len(inputs), size)]
-        if len(parts) <= 1:
-            return self._answer_pass(inputs, ids, feats, halt_threshold, max_steps, adaptive)
         run = lambda part: self._answer_pass(inputs[part], None if ids is None else ids[part],  # noqa: E731
-                                             None if feats is None else feats[part], halt_threshold, max_steps, adaptive)
+                                             None if feats is None else feats[part], halt_threshold, max_steps,
+                                             adaptive, settle, part.start)
+        if len(parts) <= 1:
+            return run(slice(0, len(inputs)))
         if self.threads <= 1:
             return Result.concat([run(part) for part in parts])
         with ThreadPoolExecutor(min(self.threads, len(parts))) as pool:
             return Result.concat(list(pool.map(run, parts)))
 
     def _answer_pass(self, inputs: np.ndarray, ids: np.ndarray | None, feats: np.ndarray | None,
-                     halt_threshold: float, max_steps: int | None, adaptive: bool) -> Result:
-        """`TRM.infer`'s halting loop over one pass of rows, on one core."""
+                     halt_threshold: float, max_steps: int | None, adaptive: bool,
+                     settle: Settle | None = None, offset: int = 0) -> Result:
+        """`TRM.infer`'s halting loop over one pass of rows (the batch's from `offset` on), on one core."""
         max_steps = max_steps or self.config.halt_max_steps
         batch, length = inputs.shape
         if not self.accepts_length(length):
@@ -160,6 +164,8 @@ class OnnxEngine:
             if outputs is None:
                 outputs = np.zeros((batch, *out.shape[1:]), dtype=out.dtype)
             done = q > halt_threshold if adaptive else np.zeros(len(q), dtype=bool)
+            if settle is not None:
+                done |= np.asarray(settle(k + 1, active + offset, out), dtype=bool)
             if k == max_steps - 1:
                 done[:] = True
             finished = active[done]

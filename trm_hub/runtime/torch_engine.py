@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
 
 from trm_hub.model import TRM
-from trm_hub.runtime import SMALL_CPU_BATCH, Result
+from trm_hub.runtime import SMALL_CPU_BATCH, Result, Settle
+
+
+def _numpy_settle(settle: Settle, step: int, rows: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor:
+    """A numpy `settle` asked from the model's torch loop."""
+    stop = settle(step, rows.cpu().numpy(), outputs.cpu().numpy())
+    return torch.as_tensor(stop, dtype=torch.bool, device=rows.device)
 
 
 class TorchEngine:
@@ -25,7 +32,8 @@ class TorchEngine:
         return self.model.accepts_length(length)
 
     def infer(self, inputs: Any, puzzle_ids: Any = None, *, features: Any = None, halt_threshold: float = 0.0,
-              max_steps: int | None = None, adaptive: bool = True, rows: int | None = None) -> Result:
+              max_steps: int | None = None, adaptive: bool = True, rows: int | None = None,
+              settle: Settle | None = None) -> Result:
         device = next(self.model.parameters()).device
         x = torch.as_tensor(np.asarray(inputs) if not torch.is_tensor(inputs) else inputs, device=device)
         ids = None if puzzle_ids is None else torch.as_tensor(puzzle_ids, device=device)
@@ -35,7 +43,8 @@ class TorchEngine:
         if single:
             torch.set_num_threads(1)
         try:
-            out = self.model.infer(x, ids, features=feats, halt_threshold=halt_threshold, max_steps=max_steps, adaptive=adaptive, rows=rows)
+            out = self.model.infer(x, ids, features=feats, halt_threshold=halt_threshold, max_steps=max_steps,
+                                   adaptive=adaptive, rows=rows, settle=None if settle is None else partial(_numpy_settle, settle))
         finally:
             if single:
                 torch.set_num_threads(before)
