@@ -91,8 +91,7 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
         to_view=lambda v, rows: apply_maps(given[rows], cells[v][rows], digits[v][rows]),
         from_view=lambda v, rows, out: undo_maps(out, cells[v][rows], digits[v][rows]),
         cpu_rows=CPU_ROWS, halt_threshold=halt_threshold)
-    valid = np.zeros((total, batch), dtype=bool)
-    first_valid = np.full(batch, total)  # the lowest view of each puzzle seen valid so far
+    first_valid = np.full(batch, total)  # the lowest valid view of each puzzle (total: none yet)
     lock = threading.Lock()
 
     def settle(_step: int, views: np.ndarray, rows: np.ndarray, answers: np.ndarray) -> np.ndarray:
@@ -113,18 +112,17 @@ def answer_views(engine: Engine, inputs: np.ndarray, views: int, halt_threshold:
             extra |= {"settle": settle, "adaptive": False}
         answered.run(range(done, bound), open_rows, **extra)
         if checked:
-            valid[done:bound, open_rows] = valid_grids(given[open_rows], answered.answers[done:bound, open_rows])
-            open_rows = open_rows[~valid[:bound, open_rows].any(axis=0)]
+            open_rows = open_rows[first_valid[open_rows] == total]
         elif done == 0 and bound < views:
             agree = (answered.answers[:bound, open_rows] == answered.answers[:1, open_rows]).all(axis=(0, 2))
             open_rows = open_rows[~agree]
         done = bound
     best = np.zeros(batch, dtype=np.int64)
     for i in range(batch):
-        voters = [v for v in range(total) if answered.asked[v, i]]
-        if valid[voters, i].any():
-            best[i] = min(v for v in voters if valid[v, i])
+        if first_valid[i] < total:
+            best[i] = first_valid[i]
             continue
+        voters = [v for v in range(total) if answered.asked[v, i]]
         keys = {v: answered.answers[v, i].tobytes() for v in voters}
         votes = Counter(keys.values())
         best[i] = max(voters, key=lambda v: (votes[keys[v]], answered.q_halt[v, i]))

@@ -10,7 +10,8 @@ what a CPU pays for; `seconds_per_view_step` in the record turns it into time.
 Policies:
 - waves: views in waves (e.g. 2, 8, 16, 32 in all), each view stopping at its step limit or when
   q_halt > threshold; the checker looks at the views' final answers after each wave (the shipped
-  default: waves 2, 8, 16, ..., limit 8, threshold 0).
+  default before: waves 2, 8, 16, ..., limit 8, threshold 0; now: the plugin's own waves, 2, 4, 8,
+  ..., with the checker after every step and no halting head).
 - waves + each step: the same waves, the checker looking at every view's answer after every step;
   a puzzle stops at the first valid answer, its other views with it.
 - slots: K views of a puzzle run side by side, the checker after every step; a view that reaches
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from trm_hub_plugins.sudoku.views import waves as checked_waves
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ def slots(valid: np.ndarray, q: np.ndarray, k: int, limit: int, budget: int, thr
     return Outcome(solved, cost)
 
 
-def doubling(first: int, views: int, checked: int) -> list[int]:
+def waves_before(first: int, views: int, checked: int) -> list[int]:
+    """The checker's waves before it read every step: `first`, `views`, then doubling up to `checked`."""
     bounds = [first, views] if first < views else [views]
     while bounds[-1] < checked:
         bounds.append(min(2 * bounds[-1], checked))
@@ -117,9 +121,15 @@ def main() -> None:
         print("| policy | solved | view-steps per puzzle | ms per puzzle (one core) |")
         print("|---|---|---|---|")
         rows = []
+        for first in (2, 1):  # the waves adopted: doubling from the recipe's first_views
+            bounds = checked_waves(first, 8, views)
+            for limit in (6, 8, 12, 16):
+                if limit <= steps:
+                    rows.append((f"waves {bounds}, limit {limit}, halt None, checker each step",
+                                 waves(valid, q, bounds, [limit] * len(bounds), None, True)))
         for threshold in (0.0, None):
             for limit in (8, 16) if steps >= 16 else (8,):
-                bounds = doubling(2, 8, views)
+                bounds = waves_before(2, 8, views)
                 for each in (False, True):
                     name = f"waves {bounds}, limit {limit}, halt {threshold}, checker {'each step' if each else 'per wave'}"
                     rows.append((name, waves(valid, q, bounds, [limit] * len(bounds), threshold, each)))
