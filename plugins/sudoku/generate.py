@@ -10,7 +10,7 @@ import numpy as np
 from trm_hub_plugins.sudoku.solver import random_solution, solve
 
 MIN_GIVENS: dict[int, int] = {4: 4, 6: 8, 9: 17}
-BAND_NAMES: tuple[str, ...] = ("easy", "medium", "hard", "extreme", "hardest")
+BAND_NAMES: tuple[str, ...] = ("easy", "medium", "hard", "extreme", "hardest", "searched")
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,8 @@ class Band:
     """A difficulty band: an inclusive range of givens and bounds on the solver's guesses.
 
     A `held_out_only` band is never trained on and is not part of the standard test sets; the
-    eval report judges a model on it besides them. With `harden_rounds` each puzzle is searched
+    eval report judges a model on it besides them. A band that is not `standard` is used only where
+    `data.train_bands` or `data.test_bands` names it. With `harden_rounds` each puzzle is searched
     for a harder one with the same solution (`harden`) before the band's bounds are checked."""
 
     name: str
@@ -27,6 +28,7 @@ class Band:
     max_guesses: int | None = None
     held_out_only: bool = False
     harden_rounds: int = 0
+    standard: bool = True
 
     def accepts(self, givens: int, guesses: int) -> bool:
         lo, hi = self.givens
@@ -57,14 +59,15 @@ BANDS: dict[int, dict[str, Band]] = {
         "medium": Band("medium", (28, 35)),
         "hard": Band("hard", (17, 27), min_guesses=1, max_guesses=4),
         "extreme": Band("extreme", (17, 27), min_guesses=5),
-        "hardest": Band("hardest", (17, 24), min_guesses=30, held_out_only=True, harden_rounds=1500),
+        "hardest": Band("hardest", (17, 24), min_guesses=30, held_out_only=True, harden_rounds=1500, standard=False),
+        "searched": Band("searched", (17, 24), min_guesses=10, harden_rounds=300, standard=False),
     },
 }
 
 
 def standard_bands(n: int) -> list[str]:
-    """The bands trained on and tested by default (every band but the held-out-only ones)."""
-    return [name for name, band in BANDS[n].items() if not band.held_out_only]
+    """The bands trained on and tested by default."""
+    return [name for name, band in BANDS[n].items() if band.standard]
 
 
 def judge_bands(n: int) -> list[str]:
@@ -75,9 +78,9 @@ def judge_bands(n: int) -> list[str]:
 
 def band_for(n: int, givens: int, guesses: int) -> str | None:
     """The standard band holding a puzzle with these givens and solver guesses (they never overlap;
-    a held-out-only band lies inside one of them)."""
+    every other band lies inside them)."""
     for band in BANDS[n].values():
-        if not band.held_out_only and band.accepts(givens, guesses):
+        if band.standard and band.accepts(givens, guesses):
             return band.name
     return None
 

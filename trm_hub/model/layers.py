@@ -11,10 +11,10 @@ from torch import nn
 from trm_hub.config import ModelConfig
 
 
-def rms_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
-    """Parameter-free RMSNorm over the last axis, computed in float32."""
+def rms_norm(x: torch.Tensor, eps: float, dim: int = -1) -> torch.Tensor:
+    """Parameter-free RMSNorm over one axis (the last by default), computed in float32."""
     xf = x.float()
-    xf = xf * torch.rsqrt(xf.square().mean(-1, keepdim=True) + eps)
+    xf = xf * torch.rsqrt(xf.square().mean(dim, keepdim=True) + eps)
     return xf.to(x.dtype)
 
 
@@ -42,8 +42,15 @@ def swiglu_width(width: int, expansion: float, multiple: int = 256) -> int:
     return -(-inner // multiple) * multiple
 
 
+def halves(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gate and up halves of a stored gate/up projection (slices, which ONNX export folds away)."""
+    half = weight.shape[0] // 2
+    return weight[:half], weight[half:]
+
+
 class SwiGLU(nn.Module):
-    """down(silu(gate) * up) with a fused gate/up projection."""
+    """down(silu(gate) * up); gate and up are the two halves of one stored projection, applied as two
+    products so no split of the activations is ever copied."""
 
     def __init__(self, width: int, expansion: float, multiple: int = 256):
         super().__init__()
@@ -52,8 +59,8 @@ class SwiGLU(nn.Module):
         self.down_proj = Linear(inner, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
-        return self.down_proj(F.silu(gate) * up)
+        gate, up = halves(self.gate_up_proj.weight)
+        return self.down_proj(F.silu(F.linear(x, gate)) * F.linear(x, up))
 
 
 def rotary_tables(length: int, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,8 +108,10 @@ class SequenceMLP(SwiGLU):
         self.eps = cfg.rms_norm_eps
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        t = h.transpose(1, 2)
-        return rms_norm(t + super().forward(t), self.eps).transpose(1, 2)
+        """The weights multiply [B, L, D] from the left, so the tokens never need transposing."""
+        gate, up = halves(self.gate_up_proj.weight)
+        mixed = self.down_proj.weight @ (F.silu(gate @ h) * (up @ h))
+        return rms_norm(h + mixed, self.eps, dim=1)
 
 
 def grid_of(cells: int, grid: tuple[int, int]) -> tuple[int, int]:
