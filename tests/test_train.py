@@ -206,3 +206,25 @@ def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_keeps_its_last_s
     saved = json.loads((tmp_path / "train_state.json").read_text())["step"]
     assert saved == bad - 1 and f"holds step {saved}" in str(stopped.value)
     assert not (tmp_path / "sort.safetensors").exists()
+
+
+def test_a_snapshot_of_the_last_saved_state_is_the_finished_runs_checkpoint(tmp_path):
+    from safetensors.torch import load_file
+
+    from trm_hub.runtime.onnx_engine import OnnxEngine
+    from trm_hub.train.snapshot import snapshot
+
+    task = SortTask()
+    final = train(task, sort_config(out_dir=str(tmp_path), steps=6, checkpoint_every=3, eval_samples=8))
+    weights = snapshot(tmp_path)
+    assert weights.name == "sort-step6.safetensors"
+    made, shipped = load_file(str(weights)), load_file(str(final))
+    assert made.keys() == shipped.keys() and all(torch.equal(made[k], shipped[k]) for k in made)
+    _, meta = load_checkpoint(weights)
+    assert (meta["task"], meta["step"], meta["planned_steps"]) == (task.name, 6, 6)
+    model, _ = load_checkpoint(final)
+    tokens = np.random.default_rng(0).integers(1, model.config.vocab_size, (4, model.config.seq_len))
+    engine = OnnxEngine.from_checkpoint(weights.with_suffix(".onnx"), weights, meta)
+    from_graph = engine.infer(tokens, adaptive=False).outputs
+    from_torch = model.infer(torch.as_tensor(tokens), adaptive=False).outputs.numpy()
+    assert (from_graph == from_torch).mean() > 0.95  # the same weights (kernels may round a near-tie apart)

@@ -310,7 +310,7 @@ class Trainer:
         tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
         atomic_write(self.out / "train_state.safetensors", lambda t: save_file(tensors, t))
         meta = {"step": self.step, "stream": self.stream.state(), "config": json.loads(self.cfg.model_dump_json()),
-                "best": best}
+                "best": best, "task": self.task.name, "task_version": self.task.version, "model_name": self.model_name}
         atomic_write(self.out / "train_state.json", lambda t: Path(t).write_text(json.dumps(meta)))
 
     def comparable(self, config: dict[str, Any]) -> dict[str, Any]:
