@@ -15,6 +15,7 @@ from pathlib import Path
 from safetensors.torch import load_file
 
 from trm_hub.config import ModelConfig
+from trm_hub.errors import HubError
 from trm_hub.model import TRM, save_checkpoint
 from trm_hub.model.export import export_step
 
@@ -27,7 +28,7 @@ def snapshot(run: Path | str, stem: str | None = None, task: str | None = None,
     cfg, step = state["config"], state["step"]
     task, name = task or state.get("task"), model_name or state.get("model_name")
     if not task or not name:
-        raise SystemExit(f"{folder}/train_state.json names no task or model: pass --task and --model-name")
+        raise HubError(f"{folder}/train_state.json names no task or model: pass --task and --model-name")
     tensors = load_file(str(folder / "train_state.safetensors"))
     prefix = "ema." if cfg.get("ema", True) else "model."
     model = TRM(ModelConfig.model_validate(cfg["model"]))
@@ -46,7 +47,10 @@ def main() -> None:
     parser.add_argument("--task", default=None)
     parser.add_argument("--model-name", default=None)
     args = parser.parse_args()
-    print(snapshot(args.run, args.stem, args.task, args.model_name))
+    try:
+        print(snapshot(args.run, args.stem, args.task, args.model_name))
+    except HubError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 if __name__ == "__main__":
